@@ -1,0 +1,22 @@
+//! Block validation and import.
+//!
+//! [`validate_header`] checks a header against its parent under the chain's
+//! fork rules (number, timestamps, gas limit bounds, EIP-1559 base fee,
+//! EIP-4844 blob gas, post-merge constants, fork-specific fields);
+//! [`MemoryChain`] imports RLP blocks on top of a genesis state held in
+//! memory: header and body checks, parallel sender recovery, execution, and
+//! the receipts, bloom, gas, requests and state roots the header commits to.
+
+mod error;
+mod genesis;
+mod import;
+mod root;
+mod txs;
+mod validation;
+
+pub use error::{BlockError, ImportError};
+pub use genesis::{genesis_header, genesis_state};
+pub use import::{ImportedBlock, MemoryChain};
+pub use root::{state_root, storage_root_of};
+pub use txs::{recover_senders, tx_rules};
+pub use validation::{expected_base_fee, expected_excess_blob_gas, validate_body, validate_header};

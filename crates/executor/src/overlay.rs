@@ -1,0 +1,233 @@
+//! The block-level cache that sequential execution commits each
+//! transaction into, and the source of the block's [`StateDiff`].
+
+use crate::{AccountDiff, StateDiff, StateProvider, diff::AccountFields, error::StateError};
+use alloy_primitives::{Address, B256, U256, map::HashMap};
+use revm::{
+    Database, DatabaseCommit,
+    bytecode::Bytecode,
+    primitives::{AddressMap, KECCAK_EMPTY, StorageKey, StorageValue},
+    state::{Account, AccountInfo},
+};
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Value before the block (meaningless once the account is wiped).
+    original: U256,
+    current: U256,
+}
+
+#[derive(Debug, Clone)]
+struct CachedAccount {
+    original: Option<AccountInfo>,
+    current: Option<AccountInfo>,
+    storage: HashMap<U256, Slot>,
+    /// All storage that existed before the block is gone.
+    wiped: bool,
+}
+
+/// A copy-on-write view of the parent state for one block.
+///
+/// Implements revm's [`Database`] (reads fall through to the provider and are
+/// cached) and [`DatabaseCommit`] (a transaction's changes are applied with
+/// the post-EIP-161 rules; revm's journal already adjusts pre-EIP-161 blocks).
+#[derive(Debug)]
+pub struct BlockOverlay<S> {
+    base: S,
+    accounts: HashMap<Address, CachedAccount>,
+    codes: HashMap<B256, Bytecode>,
+    new_codes: HashMap<B256, Bytecode>,
+}
+
+impl<S: StateProvider> BlockOverlay<S> {
+    /// An empty overlay over `base`.
+    pub fn new(base: S) -> Self {
+        Self { base, accounts: HashMap::default(), codes: HashMap::default(), new_codes: HashMap::default() }
+    }
+
+    /// The provider underneath.
+    pub const fn base(&self) -> &S {
+        &self.base
+    }
+
+    fn load(&mut self, address: Address) -> Result<&mut CachedAccount, StateError> {
+        if !self.accounts.contains_key(&address) {
+            let mut original = self.base.account(address)?;
+            if let Some(info) = &mut original {
+                info.code = None;
+            }
+            self.accounts.insert(
+                address,
+                CachedAccount {
+                    current: original.clone(),
+                    original,
+                    storage: HashMap::default(),
+                    wiped: false,
+                },
+            );
+        }
+        self.accounts.get_mut(&address).ok_or(StateError::Backend("account cache".into()))
+    }
+
+    /// The current account, as the next transaction would see it.
+    pub fn account(&mut self, address: Address) -> Result<Option<AccountInfo>, StateError> {
+        Ok(self.load(address)?.current.clone())
+    }
+
+    /// Adds `amount` to a balance outside the EVM (rewards, withdrawals).
+    ///
+    /// Follows geth's state semantics: the account is created if missing,
+    /// and an account left empty is removed when `clear_empty` (EIP-161).
+    pub fn increment_balance(
+        &mut self,
+        address: Address,
+        amount: U256,
+        clear_empty: bool,
+    ) -> Result<(), StateError> {
+        let account = self.load(address)?;
+        let info = account.current.get_or_insert_with(AccountInfo::default);
+        info.balance = info.balance.saturating_add(amount);
+        info.code = None;
+        if clear_empty && info.is_empty() {
+            account.current = None;
+            account.storage.clear();
+            account.wiped = true;
+        }
+        Ok(())
+    }
+
+    /// Overwrites an account's balance outside the EVM (the DAO fork).
+    pub fn set_balance(&mut self, address: Address, balance: U256) -> Result<(), StateError> {
+        let account = self.load(address)?;
+        let info = account.current.get_or_insert_with(AccountInfo::default);
+        info.balance = balance;
+        Ok(())
+    }
+
+    /// The change since the block started, in canonical form.
+    pub fn diff(&self) -> StateDiff {
+        let mut diff = StateDiff::default();
+        for (address, account) in &self.accounts {
+            let fields = |i: &AccountInfo| AccountFields {
+                nonce: i.nonce,
+                balance: i.balance,
+                code_hash: i.code_hash,
+            };
+            let info = account.current.as_ref().map(fields);
+            let info_changed = account.original.as_ref().map(fields) != info;
+            let wiped = account.wiped && account.original.is_some();
+            let storage: std::collections::BTreeMap<_, _> = account
+                .storage
+                .iter()
+                .filter(|(_, s)| if account.wiped { !s.current.is_zero() } else { s.current != s.original })
+                .map(|(k, s)| (*k, s.current))
+                .collect();
+            if !info_changed && !wiped && storage.is_empty() {
+                continue;
+            }
+            let storage = if info.is_some() { storage } else { Default::default() };
+            diff.accounts.insert(*address, AccountDiff { info, storage_wiped: wiped, storage });
+        }
+        for (hash, code) in &self.new_codes {
+            let used = diff.accounts.values().any(|a| a.info.is_some_and(|i| i.code_hash == *hash));
+            if used {
+                diff.codes.insert(*hash, code.clone());
+            }
+        }
+        diff
+    }
+
+    fn commit_account(&mut self, address: Address, account: Account) -> Result<(), StateError> {
+        if !account.is_touched() {
+            return Ok(());
+        }
+        let entry = self.load(address)?;
+        if account.is_selfdestructed() || (!account.is_created() && account.is_empty()) {
+            entry.current = None;
+            entry.storage.clear();
+            entry.wiped = true;
+            return Ok(());
+        }
+        let created = account.is_created();
+        if created {
+            entry.storage.clear();
+            entry.wiped = true;
+        }
+        let mut info = account.info;
+        if let Some(code) = info.code.take()
+            && info.code_hash != KECCAK_EMPTY
+            && !self.codes.contains_key(&info.code_hash)
+        {
+            self.codes.insert(info.code_hash, code.clone());
+            self.new_codes.insert(info.code_hash, code);
+        }
+        let entry = self.load(address)?;
+        entry.current = Some(info);
+        for (key, slot) in account.storage {
+            if !slot.is_changed() && !created {
+                continue;
+            }
+            entry
+                .storage
+                .entry(key)
+                .or_insert(Slot { original: slot.original_value, current: slot.original_value })
+                .current = slot.present_value;
+        }
+        Ok(())
+    }
+
+    /// Applies a transaction's changes; fails only if the backend does.
+    pub fn commit_changes(&mut self, changes: AddressMap<Account>) -> Result<(), StateError> {
+        for (address, account) in changes {
+            self.commit_account(address, account)?;
+        }
+        Ok(())
+    }
+}
+
+impl<S: StateProvider> Database for BlockOverlay<S> {
+    type Error = StateError;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, StateError> {
+        self.account(address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, StateError> {
+        if code_hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        if let Some(code) = self.codes.get(&code_hash) {
+            return Ok(code.clone());
+        }
+        let code = self.base.code_by_hash(code_hash)?;
+        self.codes.insert(code_hash, code.clone());
+        Ok(code)
+    }
+
+    fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, StateError> {
+        let account = self.load(address)?;
+        if let Some(slot) = account.storage.get(&index) {
+            return Ok(slot.current);
+        }
+        let value = if account.wiped || account.original.is_none() {
+            U256::ZERO
+        } else {
+            self.base.storage(address, index)?
+        };
+        let account = self.load(address)?;
+        account.storage.insert(index, Slot { original: value, current: value });
+        Ok(value)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, StateError> {
+        self.base.block_hash(number)
+    }
+}
+
+impl<S: StateProvider> DatabaseCommit for BlockOverlay<S> {
+    fn commit(&mut self, changes: AddressMap<Account>) {
+        // `DatabaseCommit` cannot fail; every touched account was loaded
+        // through `basic` first, so `load` does not reach the backend here.
+        let _ = self.commit_changes(changes);
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs everything CI checks: formatting, lints, unit/property/fixture tests,
+# and the Ethereum conformance suites through the `mosaic` binary.
+#
+# Usage: scripts/test.sh [--quick]   (--quick skips the fixture suites)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FIXTURES="${MOSAIC_FIXTURES:-../shared/fixtures}"
+PROFILE=ci
+quick=0
+[[ "${1:-}" == "--quick" ]] && quick=1
+
+if [[ ! -d "$FIXTURES/ethereum-tests" ]]; then
+  echo "error: fixtures not found at $FIXTURES (set MOSAIC_FIXTURES)" >&2
+  exit 1
+fi
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --profile "$PROFILE" -- -D warnings
+
+echo "==> cargo test"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --profile default --cargo-profile "$PROFILE" --no-fail-fast
+else
+  cargo test --workspace --profile "$PROFILE" --no-fail-fast
+fi
+
+if [[ $quick == 1 ]]; then exit 0; fi
+
+cargo build --profile "$PROFILE" -p mosaic
+BIN="target/$PROFILE/mosaic"
+
+echo "==> mosaic statetest"
+"$BIN" statetest "$FIXTURES/ethereum-tests/GeneralStateTests" | tail -n 50
+
+echo "==> mosaic blocktest"
+"$BIN" blocktest "$FIXTURES/ethereum-tests/BlockchainTests" | tail -n 50
