@@ -78,7 +78,7 @@ fn run_unit(unit: &Unit, verbose: bool) -> Result<(), String> {
     if root != genesis.state_root {
         return Err(format!("genesis state root {root}, header says {}", genesis.state_root));
     }
-    let mut chain = MemoryChain::new(spec, genesis, pre);
+    let mut chain = MemoryChain::new(spec, genesis, pre).with_options(crate::exec_options());
     for (i, block) in unit.blocks.iter().enumerate() {
         let result = decode_hex(&block.rlp).and_then(|rlp| chain.import_rlp(&rlp).map_err(|e| e.to_string()));
         match (result, &block.expect_exception) {

@@ -7,15 +7,22 @@ mod statetest;
 mod t8n;
 
 use clap::{Parser, Subcommand};
-use std::process::ExitCode;
+use mosaic_executor::{Engine, ExecOptions};
+use std::{process::ExitCode, sync::OnceLock};
 
 /// Mosaic: a parallel EVM rollup node.
 #[derive(Debug, Parser)]
 #[command(name = "mosaic", version, about)]
 struct Cli {
-    /// Worker threads (default: all cores).
+    /// Threads for the parallel executor (default: all cores).
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// Force the parallel engine, even for one-transaction blocks.
+    #[arg(long, global = true, conflicts_with = "sequential")]
+    parallel: bool,
+    /// Force the sequential reference engine.
+    #[arg(long, global = true)]
+    sequential: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -30,14 +37,24 @@ enum Command {
     T8n(t8n::T8nArgs),
 }
 
+static ENGINE: OnceLock<(Engine, usize)> = OnceLock::new();
+
+/// The executor options the command line asked for.
+pub(crate) fn exec_options() -> ExecOptions {
+    let (engine, threads) = ENGINE.get().copied().unwrap_or_default();
+    ExecOptions { engine, threads, ..Default::default() }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(threads) = cli.threads {
-        if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global() {
-            eprintln!("error: cannot start {threads} threads: {e}");
-            return ExitCode::FAILURE;
-        }
-    }
+    let engine = if cli.parallel {
+        Engine::Parallel
+    } else if cli.sequential {
+        Engine::Sequential
+    } else {
+        Engine::Auto
+    };
+    let _ = ENGINE.set((engine, cli.threads.unwrap_or(0)));
     let result = match &cli.command {
         Command::Statetest(args) => statetest::run(args),
         Command::Blocktest(args) => blocktest::run(args),

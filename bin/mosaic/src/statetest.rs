@@ -281,7 +281,7 @@ fn block_context(env: &Env) -> BlockContext {
 fn run_case(unit: &Unit, pre: &InMemoryState, spec: &ChainSpec, entry: &PostEntry) -> Result<(), String> {
     let block = block_context(&unit.env);
     let result = build_tx(&unit.transaction, &entry.indexes, spec.chain_id).and_then(|tx| {
-        let options = ExecOptions { mode: ExecMode::Build, transactions_only: true, block_reward: None };
+        let options = ExecOptions { mode: ExecMode::Build, transactions_only: true, ..crate::exec_options() };
         let out = execute_block(spec, &block, std::slice::from_ref(&tx), FixtureState(pre), &options)
             .map_err(|e| format!("execution error: {e}"))?;
         match &out.outcomes[0].status {

@@ -37,6 +37,12 @@ impl MemoryChain {
         Self { spec, blocks, head: hash, options: ExecOptions::default() }
     }
 
+    /// Uses these executor options (engine, threads) for every block.
+    pub const fn with_options(mut self, options: ExecOptions) -> Self {
+        self.options = options;
+        self
+    }
+
     /// The chain specification.
     pub const fn spec(&self) -> &ChainSpec {
         &self.spec
@@ -102,6 +108,35 @@ fn execute_and_check(
         block.body.withdrawals.as_ref().map(|w| w.as_slice()),
     );
     let output = execute_block(spec, &ctx, &txs, &*parent.state, options)?;
+    if std::env::var_os("MOSAIC_CROSSCHECK").is_some() {
+        let seq = mosaic_executor::ExecOptions { engine: mosaic_executor::Engine::Sequential, ..*options };
+        let reference = execute_block(spec, &ctx, &txs, &*parent.state, &seq)?;
+        if !reference.same_result(&output) {
+            eprintln!(
+                "CROSSCHECK block {}: outcomes {} gas {} codes {} requests {}",
+                header.number,
+                reference.outcomes == output.outcomes,
+                reference.gas_used == output.gas_used,
+                reference.diff.codes == output.diff.codes,
+                reference.requests == output.requests
+            );
+            eprintln!(
+                "  codes seq {:?} par {:?}",
+                reference.diff.codes.keys().collect::<Vec<_>>(),
+                output.diff.codes.keys().collect::<Vec<_>>()
+            );
+            for (a, d) in &reference.diff.accounts {
+                if output.diff.accounts.get(a) != Some(d) {
+                    eprintln!("  {a}: seq {d:?}\n     par {:?}", output.diff.accounts.get(a));
+                }
+            }
+            for (a, d) in &output.diff.accounts {
+                if !reference.diff.accounts.contains_key(a) {
+                    eprintln!("  {a}: only par {d:?}");
+                }
+            }
+        }
+    }
     check_output(header, &output)?;
     let mut state = (*parent.state).clone();
     state.apply(&output.diff);

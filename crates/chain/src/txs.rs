@@ -16,6 +16,7 @@ pub fn tx_rules(spec: &ChainSpec, number: u64, timestamp: u64) -> TxRules {
         chain_id: Some(spec.chain_id),
         homestead: on(Hardfork::Homestead),
         eip155: on(Hardfork::SpuriousDragon),
+        istanbul: on(Hardfork::Istanbul),
         eip2930: on(Hardfork::Berlin),
         eip1559: on(Hardfork::London),
         shanghai: on(Hardfork::Shanghai),

@@ -15,6 +15,8 @@ mod env;
 mod error;
 mod output;
 mod overlay;
+mod parallel;
+mod parallel_block;
 mod sequential;
 mod state;
 mod system;
@@ -22,9 +24,9 @@ mod system;
 pub use diff::{AccountDiff, AccountFields, StateDiff};
 pub use env::{BlockContext, ExecTx, tx_env_from_envelope};
 pub use error::{BlockExecutionError, StateError};
-pub use output::{BlockOutput, ExecStatus, TxOutcome};
+pub use output::{BlockOutput, ExecStatus, ParallelStats, TxOutcome};
 pub use overlay::BlockOverlay;
-pub use sequential::{ExecMode, ExecOptions, execute_block};
+pub use sequential::{Engine, ExecMode, ExecOptions, execute_block};
 pub use state::{InMemoryState, MemAccount, StateProvider};
 pub use system::{
     BEACON_ROOTS_ADDRESS, CONSOLIDATION_REQUEST_ADDRESS, HISTORY_STORAGE_ADDRESS, WITHDRAWAL_REQUEST_ADDRESS,

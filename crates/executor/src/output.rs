@@ -46,6 +46,18 @@ impl TxOutcome {
     }
 }
 
+/// How the parallel engine ran a block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParallelStats {
+    /// Threads used.
+    pub threads: usize,
+    /// Executions beyond one per transaction.
+    pub reexecutions: usize,
+    /// For each transaction, the earlier transactions whose writes its final
+    /// incarnation read (the dependency DAG).
+    pub dependencies: Vec<Vec<u32>>,
+}
+
 /// The result of executing a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockOutput {
@@ -59,6 +71,20 @@ pub struct BlockOutput {
     pub diff: StateDiff,
     /// EIP-7685 requests (Prague and later).
     pub requests: Option<Requests>,
+    /// Present when the parallel engine ran the transactions.
+    pub parallel: Option<ParallelStats>,
+}
+
+impl BlockOutput {
+    /// Whether two outputs agree on everything consensus-relevant (outcomes,
+    /// receipts, gas, requests and state diff), ignoring engine statistics.
+    pub fn same_result(&self, other: &Self) -> bool {
+        self.outcomes == other.outcomes
+            && self.gas_used == other.gas_used
+            && self.blob_gas_used == other.blob_gas_used
+            && self.diff == other.diff
+            && self.requests == other.requests
+    }
 }
 
 impl BlockOutput {

@@ -45,6 +45,11 @@ impl<S: StateProvider> BlockOverlay<S> {
         Self { base, accounts: HashMap::default(), codes: HashMap::default(), new_codes: HashMap::default() }
     }
 
+    /// Drops the cache and returns the provider.
+    pub fn into_base(self) -> S {
+        self.base
+    }
+
     /// The provider underneath.
     pub const fn base(&self) -> &S {
         &self.base
@@ -154,11 +159,12 @@ impl<S: StateProvider> BlockOverlay<S> {
             entry.wiped = true;
         }
         let mut info = account.info;
+        let code_changed = created || entry.current.as_ref().is_none_or(|c| c.code_hash != info.code_hash);
         if let Some(code) = info.code.take()
             && info.code_hash != KECCAK_EMPTY
-            && !self.codes.contains_key(&info.code_hash)
+            && code_changed
         {
-            self.codes.insert(info.code_hash, code.clone());
+            self.codes.entry(info.code_hash).or_insert_with(|| code.clone());
             self.new_codes.insert(info.code_hash, code);
         }
         let entry = self.load(address)?;
@@ -182,6 +188,79 @@ impl<S: StateProvider> BlockOverlay<S> {
             self.commit_account(address, account)?;
         }
         Ok(())
+    }
+}
+
+impl<S: StateProvider> BlockOverlay<S> {
+    /// Sets an account's state after the parallel part of a block.
+    pub(crate) fn apply_final(
+        &mut self,
+        address: Address,
+        info: Option<AccountInfo>,
+        wiped: bool,
+        slots: &[(U256, U256)],
+    ) -> Result<(), StateError> {
+        let entry = self.load(address)?;
+        if wiped {
+            entry.storage.clear();
+            entry.wiped = true;
+        }
+        entry.current = info;
+        let read_base = !entry.wiped && entry.original.is_some();
+        for (key, value) in slots {
+            let entry = self.load(address)?;
+            if let Some(slot) = entry.storage.get_mut(key) {
+                slot.current = *value;
+                continue;
+            }
+            let original = if read_base { self.base.storage(address, *key)? } else { U256::ZERO };
+            let entry = self.load(address)?;
+            entry.storage.insert(*key, Slot { original, current: *value });
+        }
+        Ok(())
+    }
+
+    /// Records code deployed by the parallel part.
+    pub(crate) fn insert_code(&mut self, hash: B256, code: Bytecode) {
+        self.codes.entry(hash).or_insert_with(|| code.clone());
+        self.new_codes.insert(hash, code);
+    }
+}
+
+/// A `&self` view of an overlay: what the parallel engine reads as its base.
+pub(crate) struct OverlayView<'a, S>(pub(crate) &'a BlockOverlay<S>);
+
+impl<S: StateProvider> StateProvider for OverlayView<'_, S> {
+    fn account(&self, address: Address) -> Result<Option<AccountInfo>, StateError> {
+        match self.0.accounts.get(&address) {
+            Some(a) => Ok(a.current.clone()),
+            None => self.0.base.account(address),
+        }
+    }
+
+    fn storage(&self, address: Address, slot: U256) -> Result<U256, StateError> {
+        match self.0.accounts.get(&address) {
+            Some(a) => match a.storage.get(&slot) {
+                Some(s) => Ok(s.current),
+                None if a.wiped || a.original.is_none() => Ok(U256::ZERO),
+                None => self.0.base.storage(address, slot),
+            },
+            None => self.0.base.storage(address, slot),
+        }
+    }
+
+    fn code_by_hash(&self, hash: B256) -> Result<Bytecode, StateError> {
+        if hash == KECCAK_EMPTY {
+            return Ok(Bytecode::default());
+        }
+        match self.0.codes.get(&hash) {
+            Some(c) => Ok(c.clone()),
+            None => self.0.base.code_by_hash(hash),
+        }
+    }
+
+    fn block_hash(&self, number: u64) -> Result<B256, StateError> {
+        self.0.base.block_hash(number)
     }
 }
 

@@ -26,9 +26,25 @@ pub enum ExecMode {
     Build,
 }
 
+/// Which engine runs the transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// Parallel when the block is large enough to gain from it.
+    #[default]
+    Auto,
+    /// Always the sequential reference.
+    Sequential,
+    /// Always Block-STM, even for one transaction.
+    Parallel,
+}
+
 /// Options of [`execute_block`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExecOptions {
+    /// Engine choice.
+    pub engine: Engine,
+    /// Threads for the parallel engine (0 = all cores).
+    pub threads: usize,
     /// Import or build.
     pub mode: ExecMode,
     /// Run only the transactions: no system calls, rewards, withdrawals or
@@ -57,6 +73,46 @@ pub fn execute_block<S: StateProvider>(
         system::pre_block(&mut evm, spec, block)?;
     }
     let max_blob_gas = spec.blob_schedule(block.number, block.timestamp).map(|b| b.max_blob_gas());
+    let threads = resolve_threads(options.threads);
+    let use_parallel = match options.engine {
+        Engine::Sequential => false,
+        Engine::Parallel => true,
+        Engine::Auto => threads > 1 && worth_parallel(txs),
+    };
+    if use_parallel {
+        match crate::parallel_block::run_transactions(
+            &mut evm,
+            block,
+            txs,
+            threads,
+            max_blob_gas,
+            options.mode,
+        )? {
+            Some((outcomes, gas_used, blob_gas_used, stats)) => {
+                return finish(
+                    &mut evm,
+                    spec,
+                    block,
+                    options,
+                    outcomes,
+                    gas_used,
+                    blob_gas_used,
+                    Some(stats),
+                );
+            }
+            // Build mode hit the block gas limit mid-block: the reference
+            // path decides which transactions fit.
+            None => {
+                return execute_block(
+                    spec,
+                    block,
+                    txs,
+                    evm.ctx.journaled_state.database.into_base(),
+                    &ExecOptions { engine: Engine::Sequential, ..*options },
+                );
+            }
+        }
+    }
     let mut outcomes = Vec::with_capacity(txs.len());
     let (mut gas_used, mut blob_gas_used) = (0u64, 0u64);
     for (index, tx) in txs.iter().enumerate() {
@@ -105,17 +161,49 @@ pub fn execute_block<S: StateProvider>(
         blob_gas_used += tx_blob_gas;
         outcomes.push(outcome(out.result, tx.tx_type, tx_gas, gas_used, tx_blob_gas));
     }
+    finish(&mut evm, spec, block, options, outcomes, gas_used, blob_gas_used, None)
+}
+
+/// Threads to use for a request of `n` (0 = all cores).
+pub(crate) fn resolve_threads(n: usize) -> usize {
+    if n > 0 {
+        return n;
+    }
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Whether a block is large enough for the parallel engine to pay off.
+fn worth_parallel(txs: &[ExecTx]) -> bool {
+    if txs.len() < 8 {
+        return false;
+    }
+    let first = txs[0].env.caller;
+    txs.iter().any(|t| t.env.caller != first)
+}
+
+/// Post-block work and the output.
+#[allow(clippy::too_many_arguments)]
+fn finish<S: StateProvider>(
+    evm: &mut SeqEvm<S>,
+    spec: &ChainSpec,
+    block: &BlockContext,
+    options: &ExecOptions,
+    outcomes: Vec<TxOutcome>,
+    gas_used: u64,
+    blob_gas_used: u64,
+    parallel: Option<crate::ParallelStats>,
+) -> Result<BlockOutput, BlockExecutionError> {
     let mut requests = None;
     if !options.transactions_only {
-        system::apply_rewards(overlay(&mut evm), spec, block, options.block_reward)?;
-        system::apply_withdrawals(overlay(&mut evm), block)?;
+        system::apply_rewards(overlay(evm), spec, block, options.block_reward)?;
+        system::apply_withdrawals(overlay(evm), block)?;
         if spec.is_active(Hardfork::Prague, block.number, block.timestamp) {
             let logs: Vec<_> = outcomes.iter().flat_map(|o| o.logs.iter().cloned()).collect();
-            requests = Some(system::collect_requests(&mut evm, spec, logs.iter())?);
+            requests = Some(system::collect_requests(evm, spec, logs.iter())?);
         }
     }
-    let diff = overlay(&mut evm).diff();
-    Ok(BlockOutput { outcomes, gas_used, blob_gas_used, diff, requests })
+    let diff = overlay(evm).diff();
+    Ok(BlockOutput { outcomes, gas_used, blob_gas_used, diff, requests, parallel })
 }
 
 fn skipped(reason: String, cumulative_gas_used: u64) -> TxOutcome {

@@ -360,20 +360,11 @@ impl ChainSpec {
         spec.set(Hardfork::Cancun, time(c.cancun_time));
         spec.set(Hardfork::Prague, time(c.prague_time));
         spec.set(Hardfork::Osaka, time(c.osaka_time));
-        for (fork, key) in [
-            (Hardfork::Bpo1, "bpo1Time"),
-            (Hardfork::Bpo2, "bpo2Time"),
-            (Hardfork::Bpo3, "bpo3Time"),
-            (Hardfork::Bpo4, "bpo4Time"),
-            (Hardfork::Bpo5, "bpo5Time"),
-        ] {
-            if let Some(v) = c.extra_fields.get(key) {
-                let t = v
-                    .as_u64()
-                    .ok_or_else(|| SpecError::InvalidGenesis(format!("`{key}` must be a number, got {v}")))?;
-                spec.set(fork, ForkCondition::Timestamp(t));
-            }
-        }
+        spec.set(Hardfork::Bpo1, time(c.bpo1_time));
+        spec.set(Hardfork::Bpo2, time(c.bpo2_time));
+        spec.set(Hardfork::Bpo3, time(c.bpo3_time));
+        spec.set(Hardfork::Bpo4, time(c.bpo4_time));
+        spec.set(Hardfork::Bpo5, time(c.bpo5_time));
         for fork in Hardfork::ALL {
             let Some(key) = fork.blob_schedule_key() else { continue };
             if let Some(p) = c.blob_schedule.get(key) {

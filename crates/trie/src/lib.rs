@@ -1,66 +1,24 @@
-//! Merkle Patricia trie roots for Mosaic: the state root over accounts, the
-//! storage root of one account, and plain/secure roots over raw key-value
-//! pairs, all built with `alloy-trie`'s `HashBuilder` from sorted leaves.
+//! Merkle Patricia trie roots for Mosaic. This crate turns key/value sets into
+//! Ethereum trie roots: the account trie ([`state_root`], keyed by
+//! `keccak256(address)`), per-account storage tries ([`storage_root`], keyed by
+//! `keccak256(slot)`), and generic tries over raw or hashed keys
+//! ([`trie_root`], [`secure_trie_root`]). Sorted, prefix-free keys of at most
+//! 32 bytes (every secure trie) go through `alloy_trie::HashBuilder`; raw keys
+//! that are prefixes of one another, or longer than 32 bytes, go through a small
+//! recursive builder in this crate. With the `test-utils` feature (always in
+//! this crate's own tests) the `naive` module offers an independent reference
+//! implementation that the property tests compare against.
 
-use alloy_primitives::{Address, B256, U256, keccak256};
-use alloy_rlp::{Encodable, RlpEncodable};
-use alloy_trie::{EMPTY_ROOT_HASH, HashBuilder, Nibbles};
+mod account;
+mod nodes;
+mod root;
 
-/// An account leaf as the state trie stores it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, RlpEncodable)]
-pub struct TrieAccount {
-    /// Nonce.
-    pub nonce: u64,
-    /// Balance in wei.
-    pub balance: U256,
-    /// Root of the account's storage trie.
-    pub storage_root: B256,
-    /// Hash of the account's code.
-    pub code_hash: B256,
-}
+#[cfg(any(test, feature = "test-utils"))]
+pub mod naive;
 
-/// Root of a trie whose keys are already in their final (possibly hashed)
-/// form. Keys may come in any order; later duplicates win.
-pub fn trie_root<I: IntoIterator<Item = (Vec<u8>, Vec<u8>)>>(entries: I) -> B256 {
-    let mut leaves: Vec<(Vec<u8>, Vec<u8>)> = entries.into_iter().collect();
-    leaves.sort_by(|a, b| a.0.cmp(&b.0));
-    leaves.dedup_by(|later, earlier| {
-        if later.0 == earlier.0 {
-            std::mem::swap(later, earlier);
-            true
-        } else {
-            false
-        }
-    });
-    if leaves.is_empty() {
-        return EMPTY_ROOT_HASH;
-    }
-    let mut builder = HashBuilder::default();
-    for (key, value) in &leaves {
-        builder.add_leaf(Nibbles::unpack(key), value);
-    }
-    builder.root()
-}
+#[cfg(test)]
+mod proptests;
 
-/// Root of a trie whose keys are hashed with keccak256 first.
-pub fn secure_trie_root<I: IntoIterator<Item = (Vec<u8>, Vec<u8>)>>(entries: I) -> B256 {
-    trie_root(entries.into_iter().map(|(k, v)| (keccak256(k).to_vec(), v)))
-}
-
-/// Storage root from slot → value pairs; zero values are not stored.
-pub fn storage_root<I: IntoIterator<Item = (U256, U256)>>(slots: I) -> B256 {
-    trie_root(slots.into_iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| {
-        let mut out = Vec::with_capacity(33);
-        v.encode(&mut out);
-        (keccak256(k.to_be_bytes::<32>()).to_vec(), out)
-    }))
-}
-
-/// State root from address → account pairs.
-pub fn state_root<I: IntoIterator<Item = (Address, TrieAccount)>>(accounts: I) -> B256 {
-    trie_root(accounts.into_iter().map(|(address, account)| {
-        let mut out = Vec::with_capacity(110);
-        account.encode(&mut out);
-        (keccak256(address).to_vec(), out)
-    }))
-}
+pub use account::TrieAccount;
+pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
+pub use root::{secure_trie_root, state_root, storage_root, trie_root};

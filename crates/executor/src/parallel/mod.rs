@@ -1,0 +1,312 @@
+//! The parallel engine: optimistic Block-STM over revm, with lazy credits for
+//! the beneficiary's fees and plain value transfers.
+//!
+//! Each transaction runs speculatively against [`mv::MvMemory`]; its reads
+//! are recorded and later validated by value; a transaction whose reads
+//! changed is re-executed, and one that reads an aborted write (ESTIMATE)
+//! waits for the writer. The result is exactly the sequential one: final
+//! values are assembled from the highest writer of each location.
+
+mod db;
+mod handler;
+mod mv;
+mod scheduler;
+mod writes;
+
+use crate::{StateError, StateProvider};
+use alloy_primitives::{Address, B256, U256, map::HashMap};
+use dashmap::DashMap;
+use db::{Observed, ReadError, TxDb, reobserve, resolve_balance, resolve_meta, resolve_storage};
+use handler::LazyRewardHandler;
+use mv::{Loc, MvMemory, Written};
+use revm::{
+    Context, ExecuteEvm, MainBuilder, MainContext,
+    bytecode::Bytecode,
+    context::{
+        BlockEnv, CfgEnv, ContextSetters,
+        result::{EVMError, ExecutionResult},
+    },
+    handler::{Handler, MainnetContext, MainnetEvm},
+    primitives::TxKind,
+    state::AccountInfo,
+};
+use scheduler::{Scheduler, Task};
+use std::sync::{
+    Mutex, PoisonError,
+    atomic::{AtomicUsize, Ordering::Relaxed},
+};
+
+use crate::ExecTx;
+
+/// The final incarnation of one transaction.
+#[derive(Debug)]
+pub(crate) struct TxRun {
+    incarnation: u32,
+    /// revm's result, or why the transaction is invalid at its position.
+    pub(crate) result: Result<ExecutionResult, String>,
+    reads: Vec<(Loc, Observed)>,
+    writes: Vec<(Loc, Written)>,
+    /// Lower transactions whose writes it read.
+    pub(crate) dependencies: Vec<usize>,
+}
+
+/// Final state of one account after the parallel part.
+pub(crate) struct FinalAccount {
+    pub(crate) address: Address,
+    pub(crate) info: Option<AccountInfo>,
+    pub(crate) wiped: bool,
+    pub(crate) storage: Vec<(U256, U256)>,
+}
+
+/// What the parallel part produced.
+pub(crate) struct ParallelRun {
+    pub(crate) runs: Vec<TxRun>,
+    pub(crate) accounts: Vec<FinalAccount>,
+    pub(crate) codes: Vec<(B256, Bytecode)>,
+    pub(crate) reexecutions: usize,
+}
+
+type Codes = DashMap<B256, Bytecode, alloy_primitives::map::DefaultHashBuilder>;
+
+struct Shared<'a, S> {
+    base: &'a S,
+    txs: &'a [ExecTx],
+    cfg: &'a CfgEnv,
+    block: &'a BlockEnv,
+    mv: MvMemory,
+    codes: Codes,
+    scheduler: Scheduler,
+    runs: Vec<Mutex<Option<TxRun>>>,
+    fatal: Mutex<Option<StateError>>,
+    executions: AtomicUsize,
+}
+
+type WorkerEvm<'a, S> = MainnetEvm<MainnetContext<TxDb<'a, S>>>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<'a, S: StateProvider> Shared<'a, S> {
+    fn worker(&'a self) {
+        let db = TxDb {
+            base: self.base,
+            mv: &self.mv,
+            new_codes: &self.codes,
+            tx: 0,
+            reads: Vec::new(),
+            sources: Vec::new(),
+            loaded: HashMap::default(),
+            lazy_candidate: None,
+            lazy_active: false,
+        };
+        let mut evm: WorkerEvm<'a, S> = Context::mainnet()
+            .with_db(db)
+            .with_cfg(self.cfg.clone())
+            .with_block(self.block.clone())
+            .build_mainnet();
+        let mut task = None;
+        while !self.scheduler.done() {
+            task = match task.or_else(|| self.scheduler.next_task()) {
+                Some(Task::Execute(tx, inc)) => self.execute(&mut evm, tx, inc),
+                Some(Task::Validate(tx, inc)) => self.validate(tx, inc),
+                None => {
+                    std::hint::spin_loop();
+                    None
+                }
+            };
+        }
+    }
+
+    fn execute(&self, evm: &mut WorkerEvm<'a, S>, tx: usize, incarnation: u32) -> Option<Task> {
+        let input = &self.txs[tx];
+        let env = &input.env;
+        let lazy_candidate = match env.kind {
+            TxKind::Call(to)
+                if to != env.caller && !env.value.is_zero() && env.authorization_list.is_empty() =>
+            {
+                Some(to)
+            }
+            _ => None,
+        };
+        loop {
+            self.executions.fetch_add(1, Relaxed);
+            evm.ctx.journaled_state.database.reset(tx, lazy_candidate);
+            evm.ctx.set_tx(env.clone());
+            let mut handler = LazyRewardHandler::<WorkerEvm<'a, S>, ReadError>::default();
+            let result = handler.run(evm);
+            let state = evm.finalize();
+            let db = &mut evm.ctx.journaled_state.database;
+            let (result, writes) = match result {
+                Err(EVMError::Database(ReadError::Blocked(blocking))) => {
+                    if self.scheduler.add_dependency(tx, blocking) {
+                        return None;
+                    }
+                    continue;
+                }
+                Err(EVMError::Database(ReadError::State(e))) => {
+                    lock(&self.fatal).get_or_insert(e);
+                    self.scheduler.halt();
+                    return None;
+                }
+                Err(EVMError::Transaction(e)) => (Err(e.to_string()), Vec::new()),
+                Err(e) => {
+                    lock(&self.fatal).get_or_insert(StateError::Backend(format!("evm: {e}")));
+                    self.scheduler.halt();
+                    return None;
+                }
+                Ok(r) => {
+                    let cx = writes::WriteContext {
+                        loaded: &db.loaded,
+                        lazy: db.lazy_active.then_some(lazy_candidate).flatten(),
+                        beneficiary: self.block.beneficiary,
+                        fee: handler.fee.get(),
+                    };
+                    let w = writes::write_set(state, &cx, &self.codes);
+                    (Ok(r), w)
+                }
+            };
+            if std::env::var_os("MOSAIC_DEBUG_WRITES").is_some() {
+                eprintln!(
+                    "tx {tx} inc {incarnation}: {:?} writes {writes:?}",
+                    result.as_ref().map(|r| r.is_success())
+                );
+            }
+            let mut dependencies = std::mem::take(&mut db.sources);
+            dependencies.sort_unstable();
+            dependencies.dedup();
+            let reads = std::mem::take(&mut db.reads);
+            let mut slot = lock(&self.runs[tx]);
+            let previous = slot.take();
+            let mut wrote_new = false;
+            for (loc, value) in &writes {
+                self.mv.write(*loc, tx, incarnation, *value);
+                if !previous.as_ref().is_some_and(|p| p.writes.iter().any(|(l, _)| l == loc)) {
+                    wrote_new = true;
+                }
+            }
+            if let Some(p) = &previous {
+                for (loc, _) in &p.writes {
+                    if !writes.iter().any(|(l, _)| l == loc) {
+                        self.mv.remove(loc, tx);
+                    }
+                }
+            }
+            *slot = Some(TxRun { incarnation, result, reads, writes, dependencies });
+            drop(slot);
+            return self.scheduler.finish_execution(tx, incarnation, wrote_new);
+        }
+    }
+
+    fn validate(&self, tx: usize, incarnation: u32) -> Option<Task> {
+        let valid = {
+            let slot = lock(&self.runs[tx]);
+            match slot.as_ref() {
+                Some(run) if run.incarnation == incarnation => run
+                    .reads
+                    .iter()
+                    .all(|(loc, seen)| reobserve(&self.mv, self.base, loc, tx).as_ref() == Some(seen)),
+                _ => true,
+            }
+        };
+        let aborted = !valid && self.scheduler.try_validation_abort(tx, incarnation);
+        if aborted && let Some(run) = lock(&self.runs[tx]).as_ref() {
+            for (loc, _) in &run.writes {
+                self.mv.mark_estimate(loc, tx);
+            }
+        }
+        self.scheduler.finish_validation(tx, aborted)
+    }
+
+    /// The state after the last transaction, per written account.
+    fn final_accounts(&self) -> Result<Vec<FinalAccount>, StateError> {
+        let end = self.txs.len();
+        let mut by_address: HashMap<Address, (bool, Vec<U256>)> = HashMap::default();
+        for loc in self.mv.locations() {
+            match loc {
+                Loc::Account(a) | Loc::Balance(a) => {
+                    by_address.entry(a).or_default();
+                }
+                Loc::Wipe(a) => by_address.entry(a).or_default().0 = true,
+                Loc::Storage(a, k) => by_address.entry(a).or_default().1.push(k),
+            }
+        }
+        let unblocked = |e: ReadError| match e {
+            ReadError::State(e) => e,
+            ReadError::Blocked(b) => {
+                StateError::Backend(format!("estimate of transaction {b} left after execution"))
+            }
+        };
+        let mut out = Vec::with_capacity(by_address.len());
+        let mut sink = Vec::new();
+        for (address, (wiped, slots)) in by_address {
+            let (meta, base_balance) =
+                resolve_meta(&self.mv, self.base, address, end, &mut sink).map_err(unblocked)?;
+            let (balance, by_credit) =
+                resolve_balance(&self.mv, self.base, address, end, base_balance, &mut sink)
+                    .map_err(unblocked)?;
+            let info = match meta {
+                Some(m) => Some(AccountInfo {
+                    balance,
+                    nonce: m.nonce,
+                    code_hash: m.code_hash,
+                    code: None,
+                    ..Default::default()
+                }),
+                None if by_credit => Some(AccountInfo { balance, code: None, ..Default::default() }),
+                None => None,
+            };
+            let mut storage = Vec::with_capacity(slots.len());
+            for k in slots {
+                storage.push((
+                    k,
+                    resolve_storage(&self.mv, self.base, address, k, end, &mut sink).map_err(unblocked)?,
+                ));
+            }
+            out.push(FinalAccount { address, info, wiped, storage });
+        }
+        Ok(out)
+    }
+}
+
+/// Runs `txs` with Block-STM on `threads` threads over `base`.
+pub(crate) fn run<S: StateProvider>(
+    base: &S,
+    txs: &[ExecTx],
+    cfg: &CfgEnv,
+    block: &BlockEnv,
+    threads: usize,
+) -> Result<ParallelRun, StateError> {
+    let shared = Shared {
+        base,
+        txs,
+        cfg,
+        block,
+        mv: MvMemory::default(),
+        codes: Codes::default(),
+        scheduler: Scheduler::new(txs.len()),
+        runs: txs.iter().map(|_| Mutex::new(None)).collect(),
+        fatal: Mutex::new(None),
+        executions: AtomicUsize::new(0),
+    };
+    let threads = threads.clamp(1, txs.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|| shared.worker());
+        }
+        shared.worker();
+    });
+    if let Some(e) = lock(&shared.fatal).take() {
+        return Err(e);
+    }
+    let accounts = shared.final_accounts()?;
+    let executions = shared.executions.load(Relaxed);
+    let runs = shared
+        .runs
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| StateError::Backend("a transaction was never executed".into()))?;
+    let codes = shared.codes.into_iter().collect();
+    Ok(ParallelRun { runs, accounts, codes, reexecutions: executions.saturating_sub(txs.len()) })
+}

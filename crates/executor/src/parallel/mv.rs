@@ -1,0 +1,141 @@
+//! Multi-version memory: for every location, the values written by each
+//! transaction of the block (by index), as Block-STM keeps them.
+
+use alloy_primitives::{Address, B256, U256};
+use dashmap::DashMap;
+use std::collections::BTreeMap;
+
+/// A piece of state that transactions read and write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Loc {
+    /// Existence, nonce and code hash of an account.
+    Account(Address),
+    /// Balance of an account (kept apart so credits can be lazy).
+    Balance(Address),
+    /// One storage slot.
+    Storage(Address, U256),
+    /// Marks that an account's storage was wiped (destruction, re-creation).
+    Wipe(Address),
+}
+
+/// Nonce and code of an existing account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Meta {
+    pub(crate) nonce: u64,
+    pub(crate) code_hash: B256,
+}
+
+/// A value written by one incarnation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// The writer was aborted; its next incarnation will likely write here.
+    Estimate,
+    /// `Loc::Account`: `None` = the account does not exist.
+    Account(Option<Meta>),
+    /// `Loc::Balance`: an absolute value.
+    Balance(U256),
+    /// `Loc::Balance`: a credit added to whatever was there (lazy update);
+    /// a credited account that did not exist comes into existence.
+    Credit(U256),
+    /// `Loc::Storage`.
+    Storage(U256),
+    /// `Loc::Wipe`.
+    Wipe,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub(crate) incarnation: u32,
+    pub(crate) value: Written,
+}
+
+type Hasher = alloy_primitives::map::DefaultHashBuilder;
+
+/// What a read resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resolved<T> {
+    /// Nothing written below the reader: read the base state.
+    Base,
+    /// The highest lower writer and its value.
+    Written(usize, T),
+    /// The highest lower writer is an ESTIMATE of this transaction.
+    Blocked(usize),
+}
+
+/// Balance read: the newest absolute value below the reader (or base) plus
+/// the credits above it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct BalanceRead {
+    /// Writer of the absolute value, `None` for base.
+    pub(crate) absolute: Option<(usize, U256)>,
+    /// Sum of credits above it.
+    pub(crate) credit: U256,
+    /// Writers of those credits.
+    pub(crate) creditors: Vec<usize>,
+}
+
+/// The multi-version data structure.
+#[derive(Debug, Default)]
+pub(crate) struct MvMemory {
+    data: DashMap<Loc, BTreeMap<usize, Entry>, Hasher>,
+}
+
+impl MvMemory {
+    /// Records a write of `tx`'s incarnation.
+    pub(crate) fn write(&self, loc: Loc, tx: usize, incarnation: u32, value: Written) {
+        self.data.entry(loc).or_default().insert(tx, Entry { incarnation, value });
+    }
+
+    /// Removes `tx`'s entry at `loc`.
+    pub(crate) fn remove(&self, loc: &Loc, tx: usize) {
+        if let Some(mut e) = self.data.get_mut(loc) {
+            e.remove(&tx);
+        }
+    }
+
+    /// Turns `tx`'s entry at `loc` into an ESTIMATE.
+    pub(crate) fn mark_estimate(&self, loc: &Loc, tx: usize) {
+        if let Some(mut e) = self.data.get_mut(loc)
+            && let Some(entry) = e.get_mut(&tx)
+        {
+            entry.value = Written::Estimate;
+        }
+    }
+
+    /// The newest write below `tx` at a location that is not a balance.
+    pub(crate) fn read(&self, loc: &Loc, tx: usize) -> Resolved<Written> {
+        let Some(versions) = self.data.get(loc) else { return Resolved::Base };
+        match versions.range(..tx).next_back() {
+            None => Resolved::Base,
+            Some((idx, e)) if e.value == Written::Estimate => Resolved::Blocked(*idx),
+            Some((idx, e)) => Resolved::Written(*idx, e.value),
+        }
+    }
+
+    /// The balance below `tx`: credits are summed down to the newest
+    /// absolute value. `Err` names a blocking ESTIMATE.
+    pub(crate) fn read_balance(&self, address: Address, tx: usize) -> Result<BalanceRead, usize> {
+        let mut out = BalanceRead::default();
+        let Some(versions) = self.data.get(&Loc::Balance(address)) else { return Ok(out) };
+        for (idx, e) in versions.range(..tx).rev() {
+            match e.value {
+                Written::Credit(c) => {
+                    out.credit = out.credit.saturating_add(c);
+                    out.creditors.push(*idx);
+                }
+                Written::Balance(b) => {
+                    out.absolute = Some((*idx, b));
+                    break;
+                }
+                Written::Estimate => return Err(*idx),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every location written by some transaction.
+    pub(crate) fn locations(&self) -> Vec<Loc> {
+        self.data.iter().map(|e| *e.key()).collect()
+    }
+}

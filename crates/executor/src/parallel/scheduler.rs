@@ -1,0 +1,234 @@
+//! The collaborative scheduler of Block-STM: threads pull execution and
+//! validation tasks in transaction order; a transaction that reads an
+//! ESTIMATE waits for its writer instead of re-running blindly.
+
+use std::sync::{
+    Mutex, MutexGuard, PoisonError,
+    atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst},
+};
+
+/// Work for a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Task {
+    /// Execute incarnation `.1` of transaction `.0`.
+    Execute(usize, u32),
+    /// Validate incarnation `.1` of transaction `.0`.
+    Validate(usize, u32),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    ReadyToExecute,
+    Executing,
+    Executed,
+    Aborting,
+}
+
+#[derive(Debug)]
+struct TxState {
+    incarnation: u32,
+    status: Status,
+    /// Transactions suspended until this one finishes executing.
+    dependents: Vec<usize>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Shared scheduling state.
+#[derive(Debug)]
+pub(crate) struct Scheduler {
+    len: usize,
+    execution_idx: AtomicUsize,
+    validation_idx: AtomicUsize,
+    decrease_cnt: AtomicUsize,
+    active_tasks: AtomicUsize,
+    done: AtomicBool,
+    txs: Vec<Mutex<TxState>>,
+}
+
+impl Scheduler {
+    pub(crate) fn new(len: usize) -> Self {
+        Self {
+            len,
+            execution_idx: AtomicUsize::new(0),
+            validation_idx: AtomicUsize::new(0),
+            decrease_cnt: AtomicUsize::new(0),
+            active_tasks: AtomicUsize::new(0),
+            done: AtomicBool::new(len == 0),
+            txs: (0..len)
+                .map(|_| {
+                    Mutex::new(TxState {
+                        incarnation: 0,
+                        status: Status::ReadyToExecute,
+                        dependents: Vec::new(),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Stops all workers (a fatal error).
+    pub(crate) fn halt(&self) {
+        self.done.store(true, SeqCst);
+    }
+
+    /// Whether all work is finished.
+    pub(crate) fn done(&self) -> bool {
+        self.done.load(SeqCst)
+    }
+
+    fn decrease_execution_idx(&self, target: usize) {
+        self.execution_idx.fetch_min(target, SeqCst);
+        self.decrease_cnt.fetch_add(1, SeqCst);
+    }
+
+    fn decrease_validation_idx(&self, target: usize) {
+        self.validation_idx.fetch_min(target, SeqCst);
+        self.decrease_cnt.fetch_add(1, SeqCst);
+    }
+
+    fn check_done(&self) {
+        let observed = self.decrease_cnt.load(SeqCst);
+        if self.execution_idx.load(SeqCst).min(self.validation_idx.load(SeqCst)) >= self.len
+            && self.active_tasks.load(SeqCst) == 0
+            && observed == self.decrease_cnt.load(SeqCst)
+        {
+            self.done.store(true, SeqCst);
+        }
+    }
+
+    fn try_incarnate(&self, tx: usize) -> Option<Task> {
+        if tx < self.len {
+            let mut s = lock(&self.txs[tx]);
+            if s.status == Status::ReadyToExecute {
+                s.status = Status::Executing;
+                return Some(Task::Execute(tx, s.incarnation));
+            }
+        }
+        self.active_tasks.fetch_sub(1, SeqCst);
+        None
+    }
+
+    fn next_version_to_execute(&self) -> Option<Task> {
+        if self.execution_idx.load(SeqCst) >= self.len {
+            self.check_done();
+            return None;
+        }
+        self.active_tasks.fetch_add(1, SeqCst);
+        let idx = self.execution_idx.fetch_add(1, SeqCst);
+        self.try_incarnate(idx)
+    }
+
+    fn next_version_to_validate(&self) -> Option<Task> {
+        if self.validation_idx.load(SeqCst) >= self.len {
+            self.check_done();
+            return None;
+        }
+        self.active_tasks.fetch_add(1, SeqCst);
+        let idx = self.validation_idx.fetch_add(1, SeqCst);
+        if idx < self.len {
+            let s = lock(&self.txs[idx]);
+            if s.status == Status::Executed {
+                return Some(Task::Validate(idx, s.incarnation));
+            }
+        }
+        self.active_tasks.fetch_sub(1, SeqCst);
+        None
+    }
+
+    /// The next task, validation first when it is behind execution.
+    pub(crate) fn next_task(&self) -> Option<Task> {
+        if self.validation_idx.load(SeqCst) < self.execution_idx.load(SeqCst) {
+            self.next_version_to_validate()
+        } else {
+            self.next_version_to_execute()
+        }
+    }
+
+    /// Suspends `tx` until `blocking` finishes executing. Returns `false` if
+    /// `blocking` already finished (then `tx` should re-execute at once).
+    pub(crate) fn add_dependency(&self, tx: usize, blocking: usize) -> bool {
+        let mut b = lock(&self.txs[blocking]);
+        if b.status == Status::Executed {
+            return false;
+        }
+        {
+            let mut s = lock(&self.txs[tx]);
+            s.status = Status::Aborting;
+        }
+        b.dependents.push(tx);
+        drop(b);
+        self.active_tasks.fetch_sub(1, SeqCst);
+        true
+    }
+
+    fn resume_dependencies(&self, dependents: Vec<usize>) {
+        let mut min = usize::MAX;
+        for d in dependents {
+            let mut s = lock(&self.txs[d]);
+            if s.status == Status::Aborting {
+                s.incarnation += 1;
+                s.status = Status::ReadyToExecute;
+                min = min.min(d);
+            }
+        }
+        if min != usize::MAX {
+            self.decrease_execution_idx(min);
+        }
+    }
+
+    /// Execution of `tx` finished; returns a validation task for it if the
+    /// validation index has already passed it.
+    pub(crate) fn finish_execution(
+        &self,
+        tx: usize,
+        incarnation: u32,
+        wrote_new_location: bool,
+    ) -> Option<Task> {
+        let dependents = {
+            let mut s = lock(&self.txs[tx]);
+            s.status = Status::Executed;
+            std::mem::take(&mut s.dependents)
+        };
+        self.resume_dependencies(dependents);
+        if self.validation_idx.load(SeqCst) > tx {
+            if wrote_new_location {
+                self.decrease_validation_idx(tx);
+            } else {
+                return Some(Task::Validate(tx, incarnation));
+            }
+        }
+        self.active_tasks.fetch_sub(1, SeqCst);
+        None
+    }
+
+    /// Claims the abort of a failed validation; only one validator wins.
+    pub(crate) fn try_validation_abort(&self, tx: usize, incarnation: u32) -> bool {
+        let mut s = lock(&self.txs[tx]);
+        if s.incarnation == incarnation && s.status == Status::Executed {
+            s.status = Status::Aborting;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Validation of `tx` finished; after an abort, returns its re-execution.
+    pub(crate) fn finish_validation(&self, tx: usize, aborted: bool) -> Option<Task> {
+        if aborted {
+            {
+                let mut s = lock(&self.txs[tx]);
+                s.incarnation += 1;
+                s.status = Status::ReadyToExecute;
+            }
+            self.decrease_validation_idx(tx + 1);
+            if self.execution_idx.load(SeqCst) > tx {
+                return self.try_incarnate(tx);
+            }
+        }
+        self.active_tasks.fetch_sub(1, SeqCst);
+        None
+    }
+}

@@ -1,0 +1,89 @@
+//! Glue between the block executor and the parallel engine: the parallel
+//! part runs over the overlay left by the pre-block system calls, and its
+//! final state is folded back into that overlay.
+
+use crate::{
+    BlockContext, BlockExecutionError, ExecMode, ExecTx, ParallelStats, StateProvider, TxOutcome,
+    output::ExecStatus, overlay::OverlayView, parallel, sequential::outcome, system::SeqEvm,
+};
+use alloy_primitives::Bytes;
+use revm::{context::ContextTr, primitives::eip4844::GAS_PER_BLOB};
+
+type Outcomes = (Vec<TxOutcome>, u64, u64, ParallelStats);
+
+/// Runs the transactions in parallel. `Ok(None)` means the block-level gas
+/// rules skipped a transaction in build mode, which the caller resolves
+/// sequentially.
+pub(crate) fn run_transactions<S: StateProvider>(
+    evm: &mut SeqEvm<S>,
+    block: &BlockContext,
+    txs: &[ExecTx],
+    threads: usize,
+    max_blob_gas: Option<u64>,
+    mode: ExecMode,
+) -> Result<Option<Outcomes>, BlockExecutionError> {
+    let cfg = evm.ctx.cfg().clone();
+    let block_env = evm.ctx.block().clone();
+    let run = {
+        let view = OverlayView(&evm.ctx.journaled_state.database);
+        parallel::run(&view, txs, &cfg, &block_env, threads)?
+    };
+    let mut outcomes = Vec::with_capacity(txs.len());
+    let (mut gas_used, mut blob_gas_used) = (0u64, 0u64);
+    let mut dependencies = Vec::with_capacity(txs.len());
+    for (index, (tx, r)) in txs.iter().zip(run.runs).enumerate() {
+        dependencies.push(r.dependencies.iter().map(|d| *d as u32).collect());
+        let tx_blob_gas = tx.env.blob_hashes.len() as u64 * GAS_PER_BLOB;
+        let gas_left = block.gas_limit.saturating_sub(gas_used);
+        let block_rule = if tx.env.gas_limit > gas_left {
+            Some(format!(
+                "gas limit reached: tx gas limit {} exceeds block gas left {gas_left}",
+                tx.env.gas_limit
+            ))
+        } else if max_blob_gas.is_some_and(|max| blob_gas_used + tx_blob_gas > max) {
+            Some(format!("blob gas used {} exceeds the block maximum", blob_gas_used + tx_blob_gas))
+        } else {
+            None
+        };
+        if let Some(reason) = block_rule {
+            return match mode {
+                ExecMode::Import => {
+                    Err(BlockExecutionError::InvalidTransaction { index, hash: tx.hash, reason })
+                }
+                ExecMode::Build => Ok(None),
+            };
+        }
+        match r.result {
+            Err(reason) => match mode {
+                ExecMode::Import => {
+                    return Err(BlockExecutionError::InvalidTransaction { index, hash: tx.hash, reason });
+                }
+                ExecMode::Build => outcomes.push(TxOutcome {
+                    status: ExecStatus::Skipped(reason),
+                    gas_used: 0,
+                    cumulative_gas_used: gas_used,
+                    blob_gas_used: 0,
+                    logs: Vec::new(),
+                    output: Bytes::new(),
+                    contract_address: None,
+                    receipt: None,
+                }),
+            },
+            Ok(result) => {
+                let tx_gas = result.tx_gas_used();
+                gas_used += tx_gas;
+                blob_gas_used += tx_blob_gas;
+                outcomes.push(outcome(result, tx.tx_type, tx_gas, gas_used, tx_blob_gas));
+            }
+        }
+    }
+    let overlay = &mut evm.ctx.journaled_state.database;
+    for (hash, code) in run.codes {
+        overlay.insert_code(hash, code);
+    }
+    for account in run.accounts {
+        overlay.apply_final(account.address, account.info, account.wiped, &account.storage)?;
+    }
+    let stats = ParallelStats { threads, reexecutions: run.reexecutions, dependencies };
+    Ok(Some((outcomes, gas_used, blob_gas_used, stats)))
+}
