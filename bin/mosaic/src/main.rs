@@ -1,6 +1,7 @@
 //! The `mosaic` command line: fixture runners (`statetest`, `blocktest`),
 //! geth's transition tool interface (`t8n`), and later the node.
 
+mod bench;
 mod blocktest;
 mod runner;
 mod statetest;
@@ -33,9 +34,16 @@ enum Command {
     Statetest(statetest::StateTestArgs),
     /// Run BlockchainTests JSON files or folders through block import.
     Blocktest(blocktest::BlockTestArgs),
+    /// Benchmarks (sequential vs parallel execution).
+    Bench(bench::BenchArgs),
     /// geth's `evm t8n` state transition tool.
     T8n(t8n::T8nArgs),
 }
+
+/// mimalloc: the executor allocates per transaction on every thread, where
+/// glibc's allocator contends.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 static ENGINE: OnceLock<(Engine, usize)> = OnceLock::new();
 
@@ -59,6 +67,7 @@ fn main() -> ExitCode {
         Command::Statetest(args) => statetest::run(args),
         Command::Blocktest(args) => blocktest::run(args),
         Command::T8n(args) => t8n::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

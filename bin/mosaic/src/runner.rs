@@ -103,12 +103,3 @@ impl Report {
         c.failed == 0
     }
 }
-
-/// Parses a `0x` hex or decimal quantity into a u64 (fixtures use both).
-pub(crate) fn parse_u64(s: &str) -> Option<u64> {
-    match s.strip_prefix("0x") {
-        Some("") => Some(0),
-        Some(h) => u64::from_str_radix(h, 16).ok(),
-        None => s.parse().ok(),
-    }
-}

@@ -31,9 +31,16 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn mosaic(args: &[&str], stdin: Option<&str>) -> Output {
+/// Runs `mosaic t8n` with `--flag value` pairs, then `extra` arguments.
+fn mosaic_t8n(flags: &[(&str, &str)], extra: &[&str], stdin: Option<&str>) -> Output {
+    let mut args = vec!["t8n".to_string()];
+    for (flag, value) in flags {
+        args.push(format!("--{flag}"));
+        args.push((*value).to_string());
+    }
+    args.extend(extra.iter().map(|a| (*a).to_string()));
     let mut child = Command::new(env!("CARGO_BIN_EXE_mosaic"))
-        .args(args)
+        .args(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -47,30 +54,21 @@ fn mosaic(args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("mosaic runs")
 }
 
-/// Runs `mosaic t8n` on three files and returns the combined stdout object
-/// (`alloc`, `result`, `body`).
+/// Runs `mosaic t8n` on the three files in `dir` and returns the combined
+/// stdout object (`alloc`, `result`, `body`).
 fn t8n_files(dir: &Path, fork: &str, extra: &[&str]) -> Value {
     let file = |name: &str| dir.join(name).display().to_string();
     let (alloc, env, txs) = (file("alloc.json"), file("env.json"), file("txs.json"));
-    let mut args = vec![
-        "t8n",
-        "--input.alloc",
-        &alloc,
-        "--input.env",
-        &env,
-        "--input.txs",
-        &txs,
-        "--state.fork",
-        fork,
-        "--output.result",
-        "stdout",
-        "--output.alloc",
-        "stdout",
-        "--output.body",
-        "stdout",
+    let flags = [
+        ("input.alloc", alloc.as_str()),
+        ("input.env", &env),
+        ("input.txs", &txs),
+        ("state.fork", fork),
+        ("output.result", "stdout"),
+        ("output.alloc", "stdout"),
+        ("output.body", "stdout"),
     ];
-    args.extend_from_slice(extra);
-    let out = mosaic(&args, None);
+    let out = mosaic_t8n(&flags, extra, None);
     assert!(out.status.success(), "t8n failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
 }
@@ -173,6 +171,33 @@ fn t8n_legacy_transfer_matches_fixture() {
     assert_consistent(&out, &[SENDER]);
 }
 
+/// The fixture's transaction given by its signature instead of its key is
+/// recovered to the same sender; a `from` that disagrees is rejected.
+#[test]
+fn t8n_signed_json_transaction_is_recovered() {
+    let dir = fixture_dir("transfer");
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).expect("fixture input")).expect("JSON")
+    };
+    let signed = json!({
+        "type": "0x0", "nonce": "0x0", "gasPrice": "0x0a", "gas": "0x0927c0", "to": RECIPIENT,
+        "value": "0x01", "input": "0x", "v": "0x1c",
+        "r": "0x991fadf4b91da15f71a60c4a91fa3edf3cbb43d37b6f5fd58d58544dfa32357e",
+        "s": "0x618764e5f3da6ec033e229850b71b32ea88b79f9a0273752c53d9de8b9fdb5cc",
+    });
+    let (alloc, env) = (read("alloc.json"), read("env.json"));
+    let expected = t8n_files(&dir, "Cancun", &[]);
+    let out = t8n("signed_json", "Cancun", &alloc, &env, &json!([signed.clone()]), &[]);
+    assert_eq!(out["result"], expected["result"]);
+    assert_eq!(out["body"], expected["body"]);
+
+    let mut wrong = signed;
+    wrong["from"] = json!(RECIPIENT);
+    let out = t8n("signed_json_wrong_from", "Cancun", &alloc, &env, &json!([wrong]), &[]);
+    let error = out["result"]["rejected"][0]["error"].as_str().expect("rejected");
+    assert!(error.contains("from"), "unexpected error: {error}");
+}
+
 /// Signing with EIP-155 protection (the default), then feeding the body back
 /// as `.rlp` input gives the same block.
 #[test]
@@ -191,11 +216,16 @@ fn t8n_signed_transfer_roundtrips_through_rlp() {
     std::fs::write(dir.join("txs.rlp"), out["body"].to_string()).expect("write");
     let file = |name: &str| dir.join(name).display().to_string();
     let (a, e, t, base) = (file("alloc.json"), file("env.json"), file("txs.rlp"), file("out"));
-    let args = [
-        "t8n", "--input.alloc", &a, "--input.env", &e, "--input.txs", &t, "--state.fork", "Shanghai",
-        "--output.basedir", &base, "--output.result", "result.json", "--output.alloc", "alloc.json",
+    let flags = [
+        ("input.alloc", a.as_str()),
+        ("input.env", &e),
+        ("input.txs", &t),
+        ("state.fork", "Shanghai"),
+        ("output.basedir", &base),
+        ("output.result", "result.json"),
+        ("output.alloc", "alloc.json"),
     ];
-    let run = mosaic(&args, None);
+    let run = mosaic_t8n(&flags, &[], None);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let read = |name: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(dir.join("out").join(name)).expect("output file"))
@@ -206,11 +236,15 @@ fn t8n_signed_transfer_roundtrips_through_rlp() {
 
     // The same inputs as one object on stdin.
     let stdin = json!({"alloc": alloc, "env": transfer_env(), "txs": [legacy_tx(0, 1000)]}).to_string();
-    let args = [
-        "t8n", "--input.alloc", "stdin", "--input.env", "stdin", "--input.txs", "stdin", "--state.fork",
-        "Shanghai", "--output.result", "stdout", "--output.alloc", "stdout",
+    let flags = [
+        ("input.alloc", "stdin"),
+        ("input.env", "stdin"),
+        ("input.txs", "stdin"),
+        ("state.fork", "Shanghai"),
+        ("output.result", "stdout"),
+        ("output.alloc", "stdout"),
     ];
-    let run = mosaic(&args, Some(&stdin));
+    let run = mosaic_t8n(&flags, &["--threads", "2"], Some(&stdin));
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let piped: Value = serde_json::from_slice(&run.stdout).expect("stdout JSON");
     assert_eq!(piped["result"], out["result"]);
@@ -234,6 +268,54 @@ fn t8n_nonce_gap_is_rejected() {
     assert_eq!(account(&out, SENDER)["nonce"], json!("0x2"));
     assert_eq!(balance(&out, SENDER), U256::from(ETHER - 2 * 210_000 - 5));
     assert_eq!(balance(&out, RECIPIENT), U256::from(5));
+    assert_consistent(&out, &[SENDER, SENDER]);
+}
+
+/// A call that writes storage and logs, then a creation: storage, code and
+/// logs come out in geth's formats.
+#[test]
+fn t8n_contract_storage_logs_and_create() {
+    let contract = address!("0x00000000000000000000000000000000000c0de0");
+    // SSTORE(0, 0x2a); LOG1(offset 0, size 0, topic 7); STOP
+    let mut alloc = funded(ETHER);
+    alloc[contract.to_string()] = json!({"balance": "0x0", "code": "0x602a600055600760006000a100"});
+    let call = json!({
+        "type": "0x0", "nonce": "0x0", "gasPrice": "0xa", "gas": "0x186a0", "to": contract,
+        "value": "0x0", "input": "0x", "secretKey": KEY,
+    });
+    // Deploys the two bytes 0x60ff: MSTORE(0, 0x60ff); RETURN(30, 2)
+    let create = json!({
+        "type": "0x0", "nonce": "0x1", "gasPrice": "0xa", "gas": "0x186a0", "to": null,
+        "value": "0x0", "input": "0x6160ff6000526002601ef3", "secretKey": KEY,
+    });
+    let out = t8n("contract", "Shanghai", &alloc, &transfer_env(), &json!([call, create]), &[]);
+    let result = &out["result"];
+    assert!(result.get("rejected").is_none(), "{result}");
+    let slot = |n: u8| B256::with_last_byte(n).to_string();
+    assert_eq!(account(&out, contract)["storage"], json!({ slot(0): slot(0x2a) }));
+    assert_eq!(account(&out, contract)["code"], json!("0x602a600055600760006000a100"));
+
+    let topic = B256::with_last_byte(7);
+    let receipt = &result["receipts"][0];
+    assert_eq!(receipt["status"], json!("0x1"));
+    let log = &receipt["logs"][0];
+    assert_eq!(log["address"], json!(contract));
+    assert_eq!(log["topics"], json!([topic]));
+    assert_eq!(log["data"], json!("0x"));
+    assert_eq!(log["logIndex"], json!("0x0"));
+    assert_eq!(log["transactionHash"], receipt["transactionHash"]);
+    let logs = vec![alloy_primitives::Log::new_unchecked(contract, vec![topic], Default::default())];
+    assert_eq!(result["logsHash"], json!(keccak256(alloy_rlp::encode(&logs))));
+    let bloom = result["logsBloom"].as_str().expect("bloom");
+    assert!(bloom.len() == 2 + 512 && bloom[2..].bytes().any(|b| b != b'0'), "{bloom}");
+    assert_eq!(result["logsBloom"], receipt["logsBloom"]);
+
+    let created = SENDER.create(1);
+    assert_eq!(result["receipts"][1]["contractAddress"], json!(created));
+    assert_eq!(result["receipts"][1]["logs"], Value::Null);
+    assert_eq!(account(&out, created)["code"], json!("0x60ff"));
+    assert_eq!(account(&out, created)["nonce"], json!("0x1"));
+    assert_eq!(account(&out, SENDER)["nonce"], json!("0x2"));
     assert_consistent(&out, &[SENDER, SENDER]);
 }
 
@@ -294,7 +376,8 @@ fn t8n_allow_unsigned_uses_from() {
     assert_eq!(result["gasUsed"], json!("0x0"));
     assert_eq!(balance(&out, SENDER), U256::from(ETHER));
 
-    let out = t8n("unsigned_allowed", "Shanghai", &funded(ETHER), &transfer_env(), &txs, &["--allow-unsigned"]);
+    let out =
+        t8n("unsigned_allowed", "Shanghai", &funded(ETHER), &transfer_env(), &txs, &["--allow-unsigned"]);
     let result = &out["result"];
     assert!(result.get("rejected").is_none(), "{result}");
     assert_eq!(result["receipts"][0]["status"], json!("0x1"));
@@ -319,11 +402,15 @@ fn t8n_malformed_env_names_the_file() {
     let run_with_env = |text: &str| {
         std::fs::write(dir.join("env.json"), text).expect("write");
         let (a, e, t) = (file("alloc.json"), file("env.json"), file("txs.json"));
-        let args = [
-            "t8n", "--input.alloc", &a, "--input.env", &e, "--input.txs", &t, "--state.fork", "Shanghai",
-            "--output.result", "stdout", "--output.alloc", "stdout",
+        let flags = [
+            ("input.alloc", a.as_str()),
+            ("input.env", &e),
+            ("input.txs", &t),
+            ("state.fork", "Shanghai"),
+            ("output.result", "stdout"),
+            ("output.alloc", "stdout"),
         ];
-        mosaic(&args, None)
+        mosaic_t8n(&flags, &[], None)
     };
     let out = run_with_env("{\"currentCoinbase\": ");
     assert!(!out.status.success());

@@ -37,12 +37,29 @@ pub struct BlockOverlay<S> {
     accounts: HashMap<Address, CachedAccount>,
     codes: HashMap<B256, Bytecode>,
     new_codes: HashMap<B256, Bytecode>,
+    /// Final states from the parallel engine not (yet) loaded into the
+    /// cache, with their precomputed canonical diff.
+    layer: HashMap<Address, (LayerAccount, Option<AccountDiff>)>,
+}
+
+/// An account's state after the parallel part of a block.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerAccount {
+    pub(crate) info: Option<AccountInfo>,
+    pub(crate) wiped: bool,
+    pub(crate) storage: Vec<(U256, U256)>,
 }
 
 impl<S: StateProvider> BlockOverlay<S> {
     /// An empty overlay over `base`.
     pub fn new(base: S) -> Self {
-        Self { base, accounts: HashMap::default(), codes: HashMap::default(), new_codes: HashMap::default() }
+        Self {
+            base,
+            accounts: HashMap::default(),
+            codes: HashMap::default(),
+            new_codes: HashMap::default(),
+            layer: HashMap::default(),
+        }
     }
 
     /// Drops the cache and returns the provider.
@@ -61,15 +78,22 @@ impl<S: StateProvider> BlockOverlay<S> {
             if let Some(info) = &mut original {
                 info.code = None;
             }
-            self.accounts.insert(
-                address,
-                CachedAccount {
-                    current: original.clone(),
-                    original,
-                    storage: HashMap::default(),
-                    wiped: false,
-                },
-            );
+            let mut cached = CachedAccount {
+                current: original.clone(),
+                original,
+                storage: HashMap::default(),
+                wiped: false,
+            };
+            if let Some((layer, _)) = self.layer.remove(&address) {
+                cached.current = layer.info;
+                cached.wiped = layer.wiped;
+                let read_base = !cached.wiped && cached.original.is_some();
+                for (key, value) in layer.storage {
+                    let original = if read_base { self.base.storage(address, key)? } else { U256::ZERO };
+                    cached.storage.insert(key, Slot { original, current: value });
+                }
+            }
+            self.accounts.insert(address, cached);
         }
         self.accounts.get_mut(&address).ok_or(StateError::Backend("account cache".into()))
     }
@@ -111,7 +135,8 @@ impl<S: StateProvider> BlockOverlay<S> {
 
     /// The change since the block started, in canonical form.
     pub fn diff(&self) -> StateDiff {
-        let mut diff = StateDiff::default();
+        let mut entries: Vec<(Address, AccountDiff)> =
+            self.layer.iter().filter_map(|(a, (_, d))| d.clone().map(|d| (*a, d))).collect();
         for (address, account) in &self.accounts {
             let fields = |i: &AccountInfo| AccountFields {
                 nonce: i.nonce,
@@ -131,8 +156,10 @@ impl<S: StateProvider> BlockOverlay<S> {
                 continue;
             }
             let storage = if info.is_some() { storage } else { Default::default() };
-            diff.accounts.insert(*address, AccountDiff { info, storage_wiped: wiped, storage });
+            entries.push((*address, AccountDiff { info, storage_wiped: wiped, storage }));
         }
+        entries.sort_unstable_by_key(|(a, _)| *a);
+        let mut diff = StateDiff { accounts: entries.into_iter().collect(), ..Default::default() };
         for (hash, code) in &self.new_codes {
             let used = diff.accounts.values().any(|a| a.info.is_some_and(|i| i.code_hash == *hash));
             if used {
@@ -218,6 +245,20 @@ impl<S: StateProvider> BlockOverlay<S> {
             entry.storage.insert(*key, Slot { original, current: *value });
         }
         Ok(())
+    }
+
+    /// Whether an account is in the cache.
+    pub(crate) fn is_cached(&self, address: &Address) -> bool {
+        self.accounts.contains_key(address)
+    }
+
+    /// Installs the parallel part's final state of accounts that are not
+    /// cached, with their precomputed diffs.
+    pub(crate) fn install_layer(&mut self, entries: Vec<(Address, LayerAccount, Option<AccountDiff>)>) {
+        self.layer.reserve(entries.len());
+        for (address, account, diff) in entries {
+            self.layer.insert(address, (account, diff));
+        }
     }
 
     /// Records code deployed by the parallel part.

@@ -202,7 +202,11 @@ fn finish<S: StateProvider>(
             requests = Some(system::collect_requests(evm, spec, logs.iter())?);
         }
     }
+    let t = std::time::Instant::now();
     let diff = overlay(evm).diff();
+    if std::env::var_os("MOSAIC_TIMINGS").is_some() {
+        eprintln!("diff {:?}", t.elapsed());
+    }
     Ok(BlockOutput { outcomes, gas_used, blob_gas_used, diff, requests, parallel })
 }
 

@@ -52,6 +52,13 @@ impl<T: StateProvider + ?Sized> StateProvider for Arc<T> {
     }
 }
 
+/// Account info without code (fetched by hash when needed). Built field by
+/// field: `AccountInfo::default()` clones a shared empty bytecode, an
+/// atomic reference count that threads would fight over.
+pub(crate) const fn info_without_code(balance: U256, nonce: u64, code_hash: B256) -> AccountInfo {
+    AccountInfo { balance, nonce, code_hash, account_id: None, code: None }
+}
+
 /// An account of [`InMemoryState`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemAccount {
@@ -67,13 +74,7 @@ pub struct MemAccount {
 
 impl MemAccount {
     fn info(&self) -> AccountInfo {
-        AccountInfo {
-            balance: self.balance,
-            nonce: self.nonce,
-            code_hash: self.code_hash,
-            code: None,
-            ..Default::default()
-        }
+        info_without_code(self.balance, self.nonce, self.code_hash)
     }
 }
 

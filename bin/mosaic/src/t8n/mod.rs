@@ -8,11 +8,10 @@
 //! out of the block; malformed input files stop the tool with an error that
 //! names the file.
 
-mod alloc;
-mod env;
 mod io;
 mod json;
 mod result;
+mod state;
 mod tx;
 
 use alloy_primitives::U256;
@@ -71,8 +70,8 @@ pub(crate) fn run(args: &T8nArgs) -> eyre::Result<bool> {
     spec.chain_id = args.chain_id;
     let block_reward = parse_reward(args.reward.as_deref())?;
 
-    let env = env::parse_env(&inputs.env.value, &spec).map_err(|e| inputs.env.error(e))?;
-    let mut pre = alloc::parse_alloc(&inputs.alloc.value).map_err(|e| inputs.alloc.error(e))?;
+    let env = state::parse_env(&inputs.env.value, &spec).map_err(|e| inputs.env.error(e))?;
+    let mut pre = state::parse_alloc(&inputs.alloc.value).map_err(|e| inputs.alloc.error(e))?;
     pre.block_hashes.extend(env.block_hashes);
     let block = env.block;
 
@@ -130,7 +129,7 @@ pub(crate) fn run(args: &T8nArgs) -> eyre::Result<bool> {
     let body = alloy_rlp::encode(result.envelopes());
 
     let mut outputs = io::Outputs::new(args.basedir.as_deref())?;
-    outputs.add("alloc", &args.output_alloc, alloc::alloc_json(&post))?;
+    outputs.add("alloc", &args.output_alloc, state::alloc_json(&post))?;
     outputs.add("result", &args.output_result, result.to_json())?;
     if let Some(path) = &args.output_body {
         outputs.add("body", path, json::data(&body))?;

@@ -58,19 +58,17 @@ impl TxContext<'_> {
             .collect()
     }
 
-    /// Parses, signs or recovers one JSON transaction.
+    /// Parses, signs or recovers one JSON transaction. A `secretKey` wins
+    /// over a signature (geth re-signs such transactions).
     pub(super) fn from_json(&self, value: &Value) -> Result<Prepared, String> {
         let f = Fields::new(value, "transaction")?;
         let unsigned = self.unsigned_tx(&f)?;
         let r = f.u256("r")?.unwrap_or_default();
         let s = f.u256("s")?.unwrap_or_default();
         let from = f.address("from")?;
-        if r.is_zero() && s.is_zero() {
-            if let Some(key) = f.b256("secretKey")? {
-                let envelope = sign(unsigned, &key)?;
-                let sender = self.validate(&envelope)?;
-                return Ok(Prepared { envelope, sender });
-            }
+        let envelope = if let Some(key) = f.b256("secretKey")? {
+            sign(unsigned, &key)?
+        } else if r.is_zero() && s.is_zero() {
             let Some(from) = from else {
                 return Err("transaction has no signature, no `secretKey` and no `from`".into());
             };
@@ -80,30 +78,12 @@ impl TxContext<'_> {
             let envelope = unsigned.into_envelope(Signature::new(U256::ZERO, U256::ZERO, false));
             self.validate_unsigned(&envelope)?;
             return Ok(Prepared { envelope, sender: from });
-        }
-        let v = f.u256("v")?;
-        let y_parity = f.u256("yParity")?;
-        let envelope = match unsigned {
-            TypedTransaction::Legacy(mut tx) => {
-                let v = v.ok_or("signed legacy transaction without `v`")?;
-                let (parity, chain_id) = u128::try_from(v)
-                    .ok()
-                    .and_then(from_eip155_value)
-                    .ok_or_else(|| format!("invalid legacy `v` value {v}"))?;
-                tx.chain_id = chain_id;
-                TypedTransaction::Legacy(tx).into_envelope(Signature::new(r, s, parity))
-            }
-            typed => {
-                let parity = y_parity.or(v).ok_or("signed typed transaction without `yParity` or `v`")?;
-                if parity > U256::from(1) {
-                    return Err(format!("invalid `yParity` {parity}, expected 0 or 1"));
-                }
-                typed.into_envelope(Signature::new(r, s, parity == U256::from(1)))
-            }
+        } else {
+            with_signature(unsigned, r, s, f.u256("v")?, f.u256("yParity")?)?
         };
         let sender = self.validate(&envelope)?;
         if let Some(from) = from.filter(|f| *f != sender) {
-            return Err(format!("signature recovers sender {sender}, but `from` says {from}"));
+            return Err(format!("the signature recovers sender {sender}, but `from` says {from}"));
         }
         Ok(Prepared { envelope, sender })
     }
@@ -257,6 +237,34 @@ fn authorization(v: &Value) -> Result<SignedAuthorization, String> {
         nonce: to_u64(get("nonce")?).map_err(|e| format!("`nonce`: {e}"))?,
     };
     Ok(SignedAuthorization::new_unchecked(auth, parity, field("r")?, field("s")?))
+}
+
+/// Attaches a given signature; a legacy `v` also carries the EIP-155 chain id.
+fn with_signature(
+    tx: TypedTransaction,
+    r: U256,
+    s: U256,
+    v: Option<U256>,
+    y_parity: Option<U256>,
+) -> Result<TxEnvelope, String> {
+    Ok(match tx {
+        TypedTransaction::Legacy(mut tx) => {
+            let v = v.ok_or("signed legacy transaction without `v`")?;
+            let (parity, chain_id) = u128::try_from(v)
+                .ok()
+                .and_then(from_eip155_value)
+                .ok_or_else(|| format!("invalid legacy `v` value {v}"))?;
+            tx.chain_id = chain_id;
+            TypedTransaction::Legacy(tx).into_envelope(Signature::new(r, s, parity))
+        }
+        typed => {
+            let parity = y_parity.or(v).ok_or("signed typed transaction without `yParity` or `v`")?;
+            if parity > U256::from(1) {
+                return Err(format!("invalid `yParity` {parity}, expected 0 or 1"));
+            }
+            typed.into_envelope(Signature::new(r, s, parity == U256::from(1)))
+        }
+    })
 }
 
 /// Signs `tx` with a secp256k1 secret key (RFC 6979, low `s`).

@@ -26,14 +26,19 @@ pub(crate) enum ReadError {
 
 impl DBErrorMarker for ReadError {}
 
-/// A recorded read, compared by value at validation.
+/// A version: the writing transaction and its incarnation.
+pub(crate) type Version = (usize, u32);
+
+/// A recorded read: where the value came from. Validation checks that the
+/// same versions would be read now (the base state never changes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Observed {
-    Account(Option<Meta>),
-    /// Balance value and whether credits alone brought the account into
-    /// existence.
-    Balance(U256, bool),
-    Storage(U256),
+    /// `Account`: the writer, or `None` for the base state.
+    Account(Option<Version>),
+    /// `Balance`: the writer of the absolute value and the credits above it.
+    Balance(Option<Version>, Vec<Version>),
+    /// `Storage`: the slot's writer and the newest wipe below the reader.
+    Storage(Option<Version>, Option<Version>),
 }
 
 /// Per-incarnation view; reset between transactions.
@@ -64,80 +69,97 @@ impl<'a, S: StateProvider> TxDb<'a, S> {
     }
 }
 
-/// Resolves the account meta below `tx` (shared with validation).
+/// Resolves the account meta below `tx`; from the base state it also
+/// returns the base balance.
 pub(crate) fn resolve_meta<S: StateProvider>(
     mv: &MvMemory,
     base: &S,
     address: Address,
     tx: usize,
-    sources: &mut Vec<usize>,
-) -> Result<(Option<Meta>, Option<U256>), ReadError> {
+) -> Result<(Option<Meta>, Option<U256>, Option<Version>), ReadError> {
     match mv.read(&Loc::Account(address), tx) {
         Resolved::Blocked(b) => Err(ReadError::Blocked(b)),
-        Resolved::Written(idx, Written::Account(meta)) => {
-            sources.push(idx);
-            Ok((meta, None))
-        }
+        Resolved::Written(idx, (inc, Written::Account(meta))) => Ok((meta, None, Some((idx, inc)))),
         _ => {
             let info = base.account(address)?;
             let meta = info.as_ref().map(|i| Meta { nonce: i.nonce, code_hash: i.code_hash });
-            Ok((meta, Some(info.map_or(U256::ZERO, |i| i.balance))))
+            Ok((meta, Some(info.map_or(U256::ZERO, |i| i.balance)), None))
         }
     }
 }
 
 /// Resolves the balance below `tx`; `base_balance` is used when no absolute
-/// value was written. Returns (balance, created by credits alone).
+/// value was written (read from the base state if `None`). Returns the
+/// balance, whether credits alone created the account, and the origin.
 pub(crate) fn resolve_balance<S: StateProvider>(
     mv: &MvMemory,
     base: &S,
     address: Address,
     tx: usize,
     base_balance: Option<U256>,
-    sources: &mut Vec<usize>,
-) -> Result<(U256, bool), ReadError> {
+) -> Result<(U256, bool, Observed), ReadError> {
     let read = mv.read_balance(address, tx).map_err(ReadError::Blocked)?;
-    sources.extend_from_slice(&read.creditors);
-    let start = match read.absolute {
-        Some((idx, v)) => {
-            sources.push(idx);
-            v
-        }
+    let (start, absolute) = match read.absolute {
+        Some((idx, inc, v)) => (v, Some((idx, inc))),
         None => match base_balance {
-            Some(b) => b,
-            None => base.account(address)?.map_or(U256::ZERO, |i| i.balance),
+            Some(b) => (b, None),
+            None => (base.account(address)?.map_or(U256::ZERO, |i| i.balance), None),
         },
     };
-    Ok((start.saturating_add(read.credit), !read.credit.is_zero()))
+    let by_credit = !read.credit.is_zero();
+    Ok((start.saturating_add(read.credit), by_credit, Observed::Balance(absolute, read.creditors)))
 }
 
-/// Resolves a storage slot below `tx`, honoring wipes.
+/// Origins of a storage read (slot writer, wipe writer).
+fn storage_origin(
+    mv: &MvMemory,
+    address: Address,
+    slot: U256,
+    tx: usize,
+) -> Result<(Option<(usize, u32, U256)>, Option<Version>), ReadError> {
+    let wipe = match mv.read(&Loc::Wipe(address), tx) {
+        Resolved::Blocked(b) => return Err(ReadError::Blocked(b)),
+        Resolved::Written(idx, (inc, _)) => Some((idx, inc)),
+        Resolved::Base => None,
+    };
+    let slot = match mv.read(&Loc::Storage(address, slot), tx) {
+        Resolved::Blocked(b) => return Err(ReadError::Blocked(b)),
+        Resolved::Written(idx, (inc, Written::Storage(v))) => Some((idx, inc, v)),
+        _ => None,
+    };
+    Ok((slot, wipe))
+}
+
+/// Resolves a storage slot below `tx`, honoring wipes (a transaction's own
+/// wipe precedes its own slot writes).
 pub(crate) fn resolve_storage<S: StateProvider>(
     mv: &MvMemory,
     base: &S,
     address: Address,
     slot: U256,
     tx: usize,
-    sources: &mut Vec<usize>,
-) -> Result<U256, ReadError> {
-    let wipe = match mv.read(&Loc::Wipe(address), tx) {
-        Resolved::Blocked(b) => return Err(ReadError::Blocked(b)),
-        Resolved::Written(idx, _) => Some(idx),
-        Resolved::Base => None,
+) -> Result<(U256, Observed), ReadError> {
+    let (written, wipe) = storage_origin(mv, address, slot, tx)?;
+    let observed = Observed::Storage(written.map(|(i, n, _)| (i, n)), wipe);
+    let value = match (written, wipe) {
+        (Some((idx, _, v)), w) if w.is_none_or(|(w, _)| idx >= w) => v,
+        (_, Some(_)) => U256::ZERO,
+        (_, None) => base.storage(address, slot)?,
     };
-    match mv.read(&Loc::Storage(address, slot), tx) {
-        Resolved::Blocked(b) => Err(ReadError::Blocked(b)),
-        Resolved::Written(idx, Written::Storage(v)) if wipe.is_none_or(|w| idx >= w) => {
-            sources.push(idx);
-            Ok(v)
+    Ok((value, observed))
+}
+
+fn push_sources(sources: &mut Vec<usize>, observed: &Observed) {
+    match observed {
+        Observed::Account(v) => sources.extend(v.map(|v| v.0)),
+        Observed::Balance(a, c) => {
+            sources.extend(a.map(|v| v.0));
+            sources.extend(c.iter().map(|v| v.0));
         }
-        _ => match wipe {
-            Some(w) => {
-                sources.push(w);
-                Ok(U256::ZERO)
-            }
-            None => Ok(base.storage(address, slot)?),
-        },
+        Observed::Storage(s, w) => {
+            sources.extend(s.map(|v| v.0));
+            sources.extend(w.map(|v| v.0));
+        }
     }
 }
 
@@ -145,41 +167,30 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
     type Error = ReadError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, ReadError> {
-        let (meta, base_balance) = resolve_meta(self.mv, self.base, address, self.tx, &mut self.sources)?;
-        self.reads.push((Loc::Account(address), Observed::Account(meta)));
+        let (meta, base_balance, origin) = resolve_meta(self.mv, self.base, address, self.tx)?;
+        let observed = Observed::Account(origin);
+        push_sources(&mut self.sources, &observed);
+        self.reads.push((Loc::Account(address), observed));
         let codeless = meta.is_none_or(|m| m.code_hash == KECCAK_EMPTY);
         if self.lazy_candidate == Some(address) && codeless {
             // A plain value transfer: the credit is recorded as a delta and
             // the balance is never observed, so serve zero.
             self.lazy_active = true;
-            let info = AccountInfo {
-                balance: U256::ZERO,
-                nonce: meta.map_or(0, |m| m.nonce),
-                code_hash: KECCAK_EMPTY,
-                code: None,
-                ..Default::default()
-            };
+            let info = crate::state::info_without_code(U256::ZERO, meta.map_or(0, |m| m.nonce), KECCAK_EMPTY);
             self.loaded.insert(address, Some(info.clone()));
             return Ok(Some(info));
         }
-        let (balance, by_credit) =
-            resolve_balance(self.mv, self.base, address, self.tx, base_balance, &mut self.sources)?;
-        self.reads.push((Loc::Balance(address), Observed::Balance(balance, by_credit)));
+        let (balance, by_credit, observed) =
+            resolve_balance(self.mv, self.base, address, self.tx, base_balance)?;
+        push_sources(&mut self.sources, &observed);
+        self.reads.push((Loc::Balance(address), observed));
         let info = match meta {
-            Some(m) => Some(AccountInfo {
-                balance,
-                nonce: m.nonce,
-                code_hash: m.code_hash,
-                code: None,
-                ..Default::default()
-            }),
-            None if by_credit => Some(AccountInfo { balance, ..Default::default() }),
+            Some(m) => Some(crate::state::info_without_code(balance, m.nonce, m.code_hash)),
+            None if by_credit => {
+                Some(crate::state::info_without_code(balance, 0, revm::primitives::KECCAK_EMPTY))
+            }
             None => None,
         };
-        let info = info.map(|mut i| {
-            i.code = None;
-            i
-        });
         self.loaded.insert(address, info.clone());
         Ok(info)
     }
@@ -195,8 +206,9 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
     }
 
     fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, ReadError> {
-        let v = resolve_storage(self.mv, self.base, address, index, self.tx, &mut self.sources)?;
-        self.reads.push((Loc::Storage(address, index), Observed::Storage(v)));
+        let (v, observed) = resolve_storage(self.mv, self.base, address, index, self.tx)?;
+        push_sources(&mut self.sources, &observed);
+        self.reads.push((Loc::Storage(address, index), observed));
         Ok(v)
     }
 
@@ -205,15 +217,22 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
     }
 }
 
-/// Re-resolves a recorded read for validation; `None` if blocked.
-pub(crate) fn reobserve<S: StateProvider>(mv: &MvMemory, base: &S, loc: &Loc, tx: usize) -> Option<Observed> {
-    let mut sink = Vec::new();
-    match *loc {
-        Loc::Account(a) => resolve_meta(mv, base, a, tx, &mut sink).ok().map(|(m, _)| Observed::Account(m)),
-        Loc::Balance(a) => {
-            resolve_balance(mv, base, a, tx, None, &mut sink).ok().map(|(b, c)| Observed::Balance(b, c))
-        }
-        Loc::Storage(a, k) => resolve_storage(mv, base, a, k, tx, &mut sink).ok().map(Observed::Storage),
-        Loc::Wipe(_) => None,
+/// Whether a recorded read would see the same versions now.
+pub(crate) fn still_valid(mv: &MvMemory, loc: &Loc, tx: usize, seen: &Observed) -> bool {
+    match (*loc, seen) {
+        (Loc::Account(_), Observed::Account(v)) => match mv.read(loc, tx) {
+            Resolved::Base => v.is_none(),
+            Resolved::Written(idx, (inc, _)) => *v == Some((idx, inc)),
+            Resolved::Blocked(_) => false,
+        },
+        (Loc::Balance(a), Observed::Balance(abs, credits)) => match mv.read_balance(a, tx) {
+            Ok(read) => read.absolute.map(|(i, n, _)| (i, n)) == *abs && read.creditors == *credits,
+            Err(_) => false,
+        },
+        (Loc::Storage(a, k), Observed::Storage(slot, wipe)) => match storage_origin(mv, a, k, tx) {
+            Ok((s, w)) => s.map(|(i, n, _)| (i, n)) == *slot && w == *wipe,
+            Err(_) => false,
+        },
+        _ => false,
     }
 }

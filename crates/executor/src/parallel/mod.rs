@@ -16,7 +16,7 @@ mod writes;
 use crate::{StateError, StateProvider};
 use alloy_primitives::{Address, B256, U256, map::HashMap};
 use dashmap::DashMap;
-use db::{Observed, ReadError, TxDb, reobserve, resolve_balance, resolve_meta, resolve_storage};
+use db::{Observed, ReadError, TxDb, resolve_balance, resolve_meta, resolve_storage, still_valid};
 use handler::LazyRewardHandler;
 use mv::{Loc, MvMemory, Written};
 use revm::{
@@ -202,10 +202,9 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         let valid = {
             let slot = lock(&self.runs[tx]);
             match slot.as_ref() {
-                Some(run) if run.incarnation == incarnation => run
-                    .reads
-                    .iter()
-                    .all(|(loc, seen)| reobserve(&self.mv, self.base, loc, tx).as_ref() == Some(seen)),
+                Some(run) if run.incarnation == incarnation => {
+                    run.reads.iter().all(|(loc, seen)| still_valid(&self.mv, loc, tx, seen))
+                }
                 _ => true,
             }
         };
@@ -219,7 +218,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
     }
 
     /// The state after the last transaction, per written account.
-    fn final_accounts(&self) -> Result<Vec<FinalAccount>, StateError> {
+    fn final_accounts(&self, threads: usize) -> Result<Vec<FinalAccount>, StateError> {
         let end = self.txs.len();
         let mut by_address: HashMap<Address, (bool, Vec<U256>)> = HashMap::default();
         for loc in self.mv.locations() {
@@ -237,35 +236,44 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                 StateError::Backend(format!("estimate of transaction {b} left after execution"))
             }
         };
-        let mut out = Vec::with_capacity(by_address.len());
-        let mut sink = Vec::new();
-        for (address, (wiped, slots)) in by_address {
-            let (meta, base_balance) =
-                resolve_meta(&self.mv, self.base, address, end, &mut sink).map_err(unblocked)?;
-            let (balance, by_credit) =
-                resolve_balance(&self.mv, self.base, address, end, base_balance, &mut sink)
-                    .map_err(unblocked)?;
-            let info = match meta {
-                Some(m) => Some(AccountInfo {
-                    balance,
-                    nonce: m.nonce,
-                    code_hash: m.code_hash,
-                    code: None,
-                    ..Default::default()
-                }),
-                None if by_credit => Some(AccountInfo { balance, code: None, ..Default::default() }),
-                None => None,
+        let entries: Vec<_> = by_address.into_iter().collect();
+        let resolve =
+            |(address, (wiped, slots)): &(Address, (bool, Vec<U256>))| -> Result<FinalAccount, StateError> {
+                let address = *address;
+                let (meta, base_balance, _) =
+                    resolve_meta(&self.mv, self.base, address, end).map_err(unblocked)?;
+                let (balance, by_credit, _) =
+                    resolve_balance(&self.mv, self.base, address, end, base_balance).map_err(unblocked)?;
+                let info = match meta {
+                    Some(m) => Some(crate::state::info_without_code(balance, m.nonce, m.code_hash)),
+                    None if by_credit => {
+                        Some(crate::state::info_without_code(balance, 0, revm::primitives::KECCAK_EMPTY))
+                    }
+                    None => None,
+                };
+                let mut storage = Vec::with_capacity(slots.len());
+                for k in slots {
+                    storage.push((
+                        *k,
+                        resolve_storage(&self.mv, self.base, address, *k, end).map_err(unblocked)?.0,
+                    ));
+                }
+                Ok(FinalAccount { address, info, wiped: *wiped, storage })
             };
-            let mut storage = Vec::with_capacity(slots.len());
-            for k in slots {
-                storage.push((
-                    k,
-                    resolve_storage(&self.mv, self.base, address, k, end, &mut sink).map_err(unblocked)?,
-                ));
+        let chunk = entries.len().div_ceil(threads.max(1)).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| s.spawn(move || part.iter().map(resolve).collect::<Result<Vec<_>, _>>()))
+                .collect();
+            let mut out = Vec::with_capacity(entries.len());
+            for h in handles {
+                let part =
+                    h.join().map_err(|_| StateError::Backend("final state worker panicked".into()))??;
+                out.extend(part);
             }
-            out.push(FinalAccount { address, info, wiped, storage });
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 }
 
@@ -290,6 +298,7 @@ pub(crate) fn run<S: StateProvider>(
         executions: AtomicUsize::new(0),
     };
     let threads = threads.clamp(1, txs.len().max(1));
+    let t0 = std::time::Instant::now();
     std::thread::scope(|s| {
         for _ in 1..threads {
             s.spawn(|| shared.worker());
@@ -299,7 +308,11 @@ pub(crate) fn run<S: StateProvider>(
     if let Some(e) = lock(&shared.fatal).take() {
         return Err(e);
     }
-    let accounts = shared.final_accounts()?;
+    let t1 = std::time::Instant::now();
+    let accounts = shared.final_accounts(threads)?;
+    if std::env::var_os("MOSAIC_TIMINGS").is_some() {
+        eprintln!("parallel: execute {:?}, final {:?}", t1 - t0, t1.elapsed());
+    }
     let executions = shared.executions.load(Relaxed);
     let runs = shared
         .runs

@@ -3,7 +3,6 @@
 
 use alloy_primitives::{Address, B256, U256};
 use dashmap::DashMap;
-use std::collections::BTreeMap;
 
 /// A piece of state that transactions read and write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,18 +65,52 @@ pub(crate) enum Resolved<T> {
 /// the credits above it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct BalanceRead {
-    /// Writer of the absolute value, `None` for base.
-    pub(crate) absolute: Option<(usize, U256)>,
+    /// Writer (index, incarnation) of the absolute value, `None` for base.
+    pub(crate) absolute: Option<(usize, u32, U256)>,
     /// Sum of credits above it.
     pub(crate) credit: U256,
-    /// Writers of those credits.
-    pub(crate) creditors: Vec<usize>,
+    /// Writers of those credits (index, incarnation).
+    pub(crate) creditors: Vec<(usize, u32)>,
 }
 
 /// The multi-version data structure.
+/// Versions of one location sorted by transaction index; most locations
+/// have a single writer, and writers mostly arrive in order.
+#[derive(Debug, Default)]
+struct Versions(Vec<(usize, Entry)>);
+
+impl Versions {
+    fn insert(&mut self, tx: usize, entry: Entry) {
+        match self.0.last() {
+            None => self.0.push((tx, entry)),
+            Some((last, _)) if *last < tx => self.0.push((tx, entry)),
+            _ => match self.0.binary_search_by_key(&tx, |(i, _)| *i) {
+                Ok(i) => self.0[i].1 = entry,
+                Err(i) => self.0.insert(i, (tx, entry)),
+            },
+        }
+    }
+
+    fn get_mut(&mut self, tx: usize) -> Option<&mut Entry> {
+        self.0.binary_search_by_key(&tx, |(i, _)| *i).ok().map(|i| &mut self.0[i].1)
+    }
+
+    fn remove(&mut self, tx: usize) {
+        if let Ok(i) = self.0.binary_search_by_key(&tx, |(i, _)| *i) {
+            self.0.remove(i);
+        }
+    }
+
+    /// Entries below `tx`, newest first.
+    fn below(&self, tx: usize) -> impl Iterator<Item = &(usize, Entry)> {
+        let end = self.0.partition_point(|(i, _)| *i < tx);
+        self.0[..end].iter().rev()
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct MvMemory {
-    data: DashMap<Loc, BTreeMap<usize, Entry>, Hasher>,
+    data: DashMap<Loc, Versions, Hasher>,
 }
 
 impl MvMemory {
@@ -89,26 +122,27 @@ impl MvMemory {
     /// Removes `tx`'s entry at `loc`.
     pub(crate) fn remove(&self, loc: &Loc, tx: usize) {
         if let Some(mut e) = self.data.get_mut(loc) {
-            e.remove(&tx);
+            e.remove(tx);
         }
     }
 
     /// Turns `tx`'s entry at `loc` into an ESTIMATE.
     pub(crate) fn mark_estimate(&self, loc: &Loc, tx: usize) {
         if let Some(mut e) = self.data.get_mut(loc)
-            && let Some(entry) = e.get_mut(&tx)
+            && let Some(entry) = e.get_mut(tx)
         {
             entry.value = Written::Estimate;
         }
     }
 
-    /// The newest write below `tx` at a location that is not a balance.
-    pub(crate) fn read(&self, loc: &Loc, tx: usize) -> Resolved<Written> {
+    /// The newest write below `tx` at a location that is not a balance,
+    /// with the writer's incarnation.
+    pub(crate) fn read(&self, loc: &Loc, tx: usize) -> Resolved<(u32, Written)> {
         let Some(versions) = self.data.get(loc) else { return Resolved::Base };
-        match versions.range(..tx).next_back() {
+        match versions.below(tx).next() {
             None => Resolved::Base,
             Some((idx, e)) if e.value == Written::Estimate => Resolved::Blocked(*idx),
-            Some((idx, e)) => Resolved::Written(*idx, e.value),
+            Some((idx, e)) => Resolved::Written(*idx, (e.incarnation, e.value)),
         }
     }
 
@@ -117,14 +151,14 @@ impl MvMemory {
     pub(crate) fn read_balance(&self, address: Address, tx: usize) -> Result<BalanceRead, usize> {
         let mut out = BalanceRead::default();
         let Some(versions) = self.data.get(&Loc::Balance(address)) else { return Ok(out) };
-        for (idx, e) in versions.range(..tx).rev() {
+        for (idx, e) in versions.below(tx) {
             match e.value {
                 Written::Credit(c) => {
                     out.credit = out.credit.saturating_add(c);
-                    out.creditors.push(*idx);
+                    out.creditors.push((*idx, e.incarnation));
                 }
                 Written::Balance(b) => {
-                    out.absolute = Some((*idx, b));
+                    out.absolute = Some((*idx, e.incarnation, b));
                     break;
                 }
                 Written::Estimate => return Err(*idx),
@@ -136,6 +170,6 @@ impl MvMemory {
 
     /// Every location written by some transaction.
     pub(crate) fn locations(&self) -> Vec<Loc> {
-        self.data.iter().map(|e| *e.key()).collect()
+        self.data.iter().filter(|e| !e.value().0.is_empty()).map(|e| *e.key()).collect()
     }
 }

@@ -1,0 +1,116 @@
+//! `mosaic bench gigagas`: a ~1 Ggas block, sequential vs parallel.
+
+use super::workload::{self, Prepared};
+use mosaic_executor::{BlockOutput, Engine, ExecMode, ExecOptions, execute_block};
+use std::time::{Duration, Instant};
+
+/// The block contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Workload {
+    /// 47,620 transfers of 21,000 gas between distinct accounts.
+    Raw,
+    /// ~37,000 OpenZeppelin ERC-20 transfers between distinct holders.
+    Erc20,
+}
+
+/// Arguments of `mosaic bench gigagas`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct GigagasArgs {
+    /// Which block to build.
+    #[arg(long, value_enum, default_value = "raw")]
+    workload: Workload,
+    /// Thread counts to measure, comma separated (default: 1, 2, 4 … up to
+    /// the core count; the global `--threads N` measures just N).
+    #[arg(long, value_delimiter = ',')]
+    thread_counts: Vec<usize>,
+    /// Timed runs per configuration (the fastest is reported).
+    #[arg(long, default_value_t = 3)]
+    iters: usize,
+    /// Transactions in the block (default: the workload's ~1 Ggas count).
+    #[arg(long)]
+    txs: Option<usize>,
+    /// One JSON object per line.
+    #[arg(long)]
+    json: bool,
+}
+
+fn time_block(p: &Prepared, options: &ExecOptions, iters: usize) -> eyre::Result<(Duration, BlockOutput)> {
+    let mut best = Duration::MAX;
+    let mut last = None;
+    for _ in 0..iters.max(1) {
+        let start = Instant::now();
+        let out = execute_block(&p.spec, &p.block, &p.txs, &p.state, options)
+            .map_err(|e| eyre::eyre!("benchmark block failed: {e}"))?;
+        best = best.min(start.elapsed());
+        last = Some(out);
+    }
+    let out = last.ok_or_else(|| eyre::eyre!("no run"))?;
+    Ok((best, out))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Runs the benchmark.
+pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
+    let prepared = match args.workload {
+        Workload::Raw => workload::raw(args.txs.unwrap_or(47_620))?,
+        Workload::Erc20 => workload::erc20(args.txs.unwrap_or(37_000))?,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let global = crate::exec_options().threads;
+    let counts: Vec<usize> = if !args.thread_counts.is_empty() {
+        args.thread_counts.clone()
+    } else if global > 0 {
+        vec![global]
+    } else {
+        std::iter::successors(Some(1usize), |t| (t * 2 <= cores).then_some(t * 2)).collect()
+    };
+    let name = format!("{:?}", args.workload).to_lowercase();
+    let base = ExecOptions { mode: ExecMode::Import, ..Default::default() };
+    let (seq_time, seq_out) =
+        time_block(&prepared, &ExecOptions { engine: Engine::Sequential, ..base }, args.iters)?;
+    if !args.json {
+        println!(
+            "workload {name}: {} txs, {} gas, nproc {cores}; sequential {:.1} ms ({:.2} Ggas/s)",
+            prepared.txs.len(),
+            seq_out.gas_used,
+            ms(seq_time),
+            seq_out.gas_used as f64 / seq_time.as_secs_f64() / 1e9
+        );
+        println!(
+            "{:>7} {:>13} {:>11} {:>8} {:>7} {:>12}",
+            "threads", "parallel_ms", "speedup", "Ggas/s", "reexec", "same_result"
+        );
+    }
+    let mut all_same = true;
+    for threads in counts {
+        let options = ExecOptions { engine: Engine::Parallel, threads, ..base };
+        let (par_time, out) = time_block(&prepared, &options, args.iters)?;
+        let same = out.same_result(&seq_out);
+        all_same &= same;
+        let reexecutions = out.parallel.as_ref().map_or(0, |p| p.reexecutions);
+        let speedup = seq_time.as_secs_f64() / par_time.as_secs_f64();
+        let ggas = out.gas_used as f64 / par_time.as_secs_f64() / 1e9;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "workload": name, "threads": threads, "txs": prepared.txs.len(), "gas": out.gas_used,
+                    "sequential_ms": ms(seq_time), "parallel_ms": ms(par_time), "speedup": speedup,
+                    "ggas_per_s": ggas, "reexecutions": reexecutions, "nproc": cores, "same_result": same,
+                })
+            );
+        } else {
+            println!(
+                "{threads:>7} {:>13.1} {speedup:>10.2}x {ggas:>8.2} {reexecutions:>7} {same:>12}",
+                ms(par_time)
+            );
+        }
+    }
+    if !all_same {
+        eprintln!("error: parallel result differs from sequential");
+    }
+    Ok(all_same)
+}
