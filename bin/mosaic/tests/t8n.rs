@@ -88,7 +88,7 @@ fn quantity(v: &Value) -> U256 {
     U256::from_str_radix(h, 16).unwrap_or_else(|e| panic!("bad quantity {s}: {e}"))
 }
 
-fn account<'a>(out: &'a Value, address: Address) -> &'a Value {
+fn account(out: &Value, address: Address) -> &Value {
     &out["alloc"][hex::encode_prefixed(address)]
 }
 

@@ -82,8 +82,8 @@ pub(crate) fn run(args: &T8nArgs) -> eyre::Result<bool> {
         allow_unsigned: args.allow_unsigned,
     };
     let prepared = match &inputs.txs {
-        io::TxInput::Json(list) => list.iter().map(|v| ctx.from_json(v)).collect(),
-        io::TxInput::Rlp(list) => ctx.from_rlp(list.clone()),
+        io::TxInput::Json(list) => list.iter().map(|v| ctx.prepare_json(v)).collect(),
+        io::TxInput::Rlp(list) => ctx.prepare_rlp(list.clone()),
     };
 
     // Only the transactions that parsed go to the executor; remember their

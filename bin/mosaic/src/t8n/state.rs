@@ -52,10 +52,10 @@ pub(super) fn alloc_json(state: &InMemoryState) -> Value {
     let mut out = Map::new();
     for (address, account) in sorted {
         let mut entry = Map::new();
-        if account.code_hash != KECCAK_EMPTY {
-            if let Some(code) = state.codes.get(&account.code_hash) {
-                entry.insert("code".into(), data(&code.original_bytes()));
-            }
+        if account.code_hash != KECCAK_EMPTY
+            && let Some(code) = state.codes.get(&account.code_hash)
+        {
+            entry.insert("code".into(), data(&code.original_bytes()));
         }
         if !account.storage.is_empty() {
             let slots: BTreeMap<U256, U256> = account.storage.iter().map(|(k, v)| (*k, *v)).collect();

@@ -52,7 +52,7 @@ impl TxContext<'_> {
     }
 
     /// Recovers the senders of decoded (RLP) transactions.
-    pub(super) fn from_rlp(&self, txs: Vec<TxEnvelope>) -> Vec<Result<Prepared, String>> {
+    pub(super) fn prepare_rlp(&self, txs: Vec<TxEnvelope>) -> Vec<Result<Prepared, String>> {
         txs.into_iter()
             .map(|envelope| self.validate(&envelope).map(|sender| Prepared { envelope, sender }))
             .collect()
@@ -60,7 +60,7 @@ impl TxContext<'_> {
 
     /// Parses, signs or recovers one JSON transaction. A `secretKey` wins
     /// over a signature (geth re-signs such transactions).
-    pub(super) fn from_json(&self, value: &Value) -> Result<Prepared, String> {
+    pub(super) fn prepare_json(&self, value: &Value) -> Result<Prepared, String> {
         let f = Fields::new(value, "transaction")?;
         let unsigned = self.unsigned_tx(&f)?;
         let r = f.u256("r")?.unwrap_or_default();

@@ -69,6 +69,13 @@ impl<'a, S: StateProvider> TxDb<'a, S> {
     }
 }
 
+/// Account meta, the base balance when read from the base state, and the
+/// writer's version.
+pub(crate) type MetaRead = (Option<Meta>, Option<U256>, Option<Version>);
+
+/// A slot's writer with its value, and the newest wipe.
+type StorageOrigin = (Option<(usize, u32, U256)>, Option<Version>);
+
 /// Resolves the account meta below `tx`; from the base state it also
 /// returns the base balance.
 pub(crate) fn resolve_meta<S: StateProvider>(
@@ -76,7 +83,7 @@ pub(crate) fn resolve_meta<S: StateProvider>(
     base: &S,
     address: Address,
     tx: usize,
-) -> Result<(Option<Meta>, Option<U256>, Option<Version>), ReadError> {
+) -> Result<MetaRead, ReadError> {
     match mv.read(&Loc::Account(address), tx) {
         Resolved::Blocked(b) => Err(ReadError::Blocked(b)),
         Resolved::Written(idx, (inc, Written::Account(meta))) => Ok((meta, None, Some((idx, inc)))),
@@ -116,7 +123,7 @@ fn storage_origin(
     address: Address,
     slot: U256,
     tx: usize,
-) -> Result<(Option<(usize, u32, U256)>, Option<Version>), ReadError> {
+) -> Result<StorageOrigin, ReadError> {
     let wipe = match mv.read(&Loc::Wipe(address), tx) {
         Resolved::Blocked(b) => return Err(ReadError::Blocked(b)),
         Resolved::Written(idx, (inc, _)) => Some((idx, inc)),

@@ -54,12 +54,11 @@ pub(crate) fn write_set(
         }
         let meta = Meta { nonce: info.nonce, code_hash: info.code_hash };
         let before_meta = before.as_ref().map(|b| Meta { nonce: b.nonce, code_hash: b.code_hash });
-        if created || before_meta.is_none_or(|b| b.code_hash != meta.code_hash) {
-            if let Some(code) = &info.code
-                && info.code_hash != KECCAK_EMPTY
-            {
-                new_codes.entry(info.code_hash).or_insert_with(|| code.clone());
-            }
+        if (created || before_meta.is_none_or(|b| b.code_hash != meta.code_hash))
+            && let Some(code) = &info.code
+            && info.code_hash != KECCAK_EMPTY
+        {
+            new_codes.entry(info.code_hash).or_insert_with(|| code.clone());
         }
         if created {
             writes.push((Loc::Wipe(address), Written::Wipe));

@@ -54,12 +54,35 @@ pub(crate) struct Scenario {
 impl Scenario {
     /// The same block with only the transactions at `keep` (for narrowing
     /// down a failure).
+    /// Nonces are shifted down by the number of dropped earlier transactions
+    /// of the same sender, so that the kept ones stay valid.
     pub(crate) fn subset(&self, keep: &[usize]) -> Self {
+        let mut dropped: HashMap<Address, u64> = HashMap::default();
+        let mut txs = Vec::with_capacity(keep.len());
+        for (i, tx) in self.txs.iter().enumerate() {
+            if !keep.contains(&i) {
+                *dropped.entry(tx.env.caller).or_default() += 1;
+                continue;
+            }
+            let mut tx = tx.clone();
+            let shift = |a: &Address| dropped.get(a).copied().unwrap_or_default();
+            tx.env.nonce = tx.env.nonce.saturating_sub(shift(&tx.env.caller));
+            for auth in &mut tx.env.authorization_list {
+                if let Either::Right(r) = auth {
+                    let (mut inner, authority) = r.clone().into_parts();
+                    if let Some(a) = authority.address() {
+                        inner.nonce = inner.nonce.saturating_sub(shift(&a));
+                    }
+                    *r = RecoveredAuthorization::new_unchecked(inner, authority);
+                }
+            }
+            txs.push(tx);
+        }
         Self {
             spec: self.spec.clone(),
             block: self.block.clone(),
             state: self.state.clone(),
-            txs: keep.iter().map(|i| self.txs[*i].clone()).collect(),
+            txs,
             labels: keep.iter().map(|i| format!("(was {i}) {}", self.labels[*i])).collect(),
             transactions_only: self.transactions_only,
         }
