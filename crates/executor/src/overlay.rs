@@ -133,10 +133,11 @@ impl<S: StateProvider> BlockOverlay<S> {
         Ok(())
     }
 
-    /// The change since the block started, in canonical form.
-    pub fn diff(&self) -> StateDiff {
+    /// The change since the block started, in canonical form. Hands over
+    /// the parallel engine's precomputed diffs, so call it once, at the end.
+    pub fn diff(&mut self) -> StateDiff {
         let mut entries: Vec<(Address, AccountDiff)> =
-            self.layer.iter().filter_map(|(a, (_, d))| d.clone().map(|d| (*a, d))).collect();
+            self.layer.drain().filter_map(|(a, (_, d))| d.map(|d| (a, d))).collect();
         for (address, account) in &self.accounts {
             let fields = |i: &AccountInfo| AccountFields {
                 nonce: i.nonce,

@@ -2,15 +2,13 @@
 //! part runs over the overlay left by the pre-block system calls, and its
 //! final state is folded back into that overlay.
 
-use crate::{AccountDiff, AccountFields, StateError, overlay::LayerAccount, parallel::FinalAccount};
+use crate::overlay::LayerAccount;
 use crate::{
     BlockContext, BlockExecutionError, ExecMode, ExecTx, ParallelStats, StateProvider, TxOutcome,
     output::ExecStatus, overlay::OverlayView, parallel, sequential::outcome, system::SeqEvm,
 };
-use alloy_primitives::{Address, Bytes, U256};
-use revm::state::AccountInfo;
+use alloy_primitives::{Address, Bytes};
 use revm::{context::ContextTr, primitives::eip4844::GAS_PER_BLOB};
-use std::collections::BTreeMap;
 
 type Outcomes = (Vec<TxOutcome>, u64, u64, ParallelStats);
 
@@ -28,8 +26,10 @@ pub(crate) fn run_transactions<S: StateProvider>(
     let cfg = evm.ctx.cfg().clone();
     let block_env = evm.ctx.block().clone();
     let run = {
-        let view = OverlayView(&evm.ctx.journaled_state.database);
-        parallel::run(&view, txs, &cfg, &block_env, threads)?
+        let overlay = &evm.ctx.journaled_state.database;
+        let view = OverlayView(overlay);
+        let not_cached = |a: &Address| !overlay.is_cached(a);
+        parallel::run(&view, txs, &cfg, &block_env, threads, &not_cached)?
     };
     let mut outcomes = Vec::with_capacity(txs.len());
     let (mut gas_used, mut blob_gas_used) = (0u64, 0u64);
@@ -90,75 +90,17 @@ pub(crate) fn run_transactions<S: StateProvider>(
     for account in cached {
         overlay.apply_final(account.address, account.info, account.wiped, &account.storage)?;
     }
-    let layer = {
-        let view = OverlayView(&*overlay);
-        layer_entries(&view, fresh, threads)?
-    };
+    let layer = fresh
+        .into_iter()
+        .map(|a| {
+            let diff = a.diff.flatten();
+            (a.address, LayerAccount { info: a.info, wiped: a.wiped, storage: a.storage }, diff)
+        })
+        .collect();
     overlay.install_layer(layer);
     if std::env::var_os("MOSAIC_TIMINGS").is_some() {
         eprintln!("parallel: apply {:?}", t.elapsed());
     }
     let stats = ParallelStats { threads, reexecutions: run.reexecutions, dependencies };
     Ok(Some((outcomes, gas_used, blob_gas_used, stats)))
-}
-
-type LayerEntry = (Address, LayerAccount, Option<AccountDiff>);
-
-/// The canonical diff of one account against the state before the block.
-fn account_diff<S: StateProvider>(
-    view: &S,
-    account: &FinalAccount,
-) -> Result<Option<AccountDiff>, StateError> {
-    let fields =
-        |i: &AccountInfo| AccountFields { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash };
-    let original = view.account(account.address)?;
-    let info = account.info.as_ref().map(fields);
-    let info_changed = original.as_ref().map(fields) != info;
-    let wiped = account.wiped && original.is_some();
-    let mut storage = BTreeMap::new();
-    if info.is_some() {
-        for (key, value) in &account.storage {
-            let before = if account.wiped || original.is_none() {
-                U256::ZERO
-            } else {
-                view.storage(account.address, *key)?
-            };
-            if *value != before {
-                storage.insert(*key, *value);
-            }
-        }
-    }
-    if !info_changed && !wiped && storage.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(AccountDiff { info, storage_wiped: wiped, storage }))
-}
-
-/// Diffs of the accounts the overlay has not cached, computed on all threads.
-fn layer_entries<S: StateProvider>(
-    view: &S,
-    accounts: Vec<FinalAccount>,
-    threads: usize,
-) -> Result<Vec<LayerEntry>, StateError> {
-    let chunk = accounts.len().div_ceil(threads.max(1)).max(1);
-    let convert = |part: &[FinalAccount]| -> Result<Vec<LayerEntry>, StateError> {
-        part.iter()
-            .map(|a| {
-                let diff = account_diff(view, a)?;
-                let layer = LayerAccount { info: a.info.clone(), wiped: a.wiped, storage: a.storage.clone() };
-                Ok((a.address, layer, diff))
-            })
-            .collect()
-    };
-    if threads <= 1 || accounts.len() < 1024 {
-        return convert(&accounts);
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = accounts.chunks(chunk).map(|part| s.spawn(move || convert(part))).collect();
-        let mut out = Vec::with_capacity(accounts.len());
-        for h in handles {
-            out.extend(h.join().map_err(|_| StateError::Backend("diff worker panicked".into()))??);
-        }
-        Ok(out)
-    })
 }

@@ -52,6 +52,8 @@ pub(crate) struct TxRun {
 
 /// Final state of one account after the parallel part.
 pub(crate) struct FinalAccount {
+    /// Canonical diff against the base, when the caller asked for it.
+    pub(crate) diff: Option<Option<crate::AccountDiff>>,
     pub(crate) address: Address,
     pub(crate) info: Option<AccountInfo>,
     pub(crate) wiped: bool,
@@ -218,10 +220,16 @@ impl<'a, S: StateProvider> Shared<'a, S> {
     }
 
     /// The state after the last transaction, per written account.
-    fn final_accounts(&self, threads: usize) -> Result<Vec<FinalAccount>, StateError> {
+    fn final_accounts(
+        &self,
+        threads: usize,
+        want_diff: &(dyn Fn(&Address) -> bool + Sync),
+    ) -> Result<Vec<FinalAccount>, StateError> {
         let end = self.txs.len();
+        let locations = self.mv.locations();
         let mut by_address: HashMap<Address, (bool, Vec<U256>)> = HashMap::default();
-        for loc in self.mv.locations() {
+        by_address.reserve(locations.len());
+        for loc in locations {
             match loc {
                 Loc::Account(a) | Loc::Balance(a) => {
                     by_address.entry(a).or_default();
@@ -258,7 +266,11 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                         resolve_storage(&self.mv, self.base, address, *k, end).map_err(unblocked)?.0,
                     ));
                 }
-                Ok(FinalAccount { address, info, wiped: *wiped, storage })
+                let mut account = FinalAccount { diff: None, address, info, wiped: *wiped, storage };
+                if want_diff(&address) {
+                    account.diff = Some(account_diff(self.base, &account)?);
+                }
+                Ok(account)
             };
         let chunk = entries.len().div_ceil(threads.max(1)).max(1);
         std::thread::scope(|s| {
@@ -277,13 +289,45 @@ impl<'a, S: StateProvider> Shared<'a, S> {
     }
 }
 
-/// Runs `txs` with Block-STM on `threads` threads over `base`.
+/// The canonical diff of one account against the base state.
+fn account_diff<S: StateProvider>(
+    base: &S,
+    account: &FinalAccount,
+) -> Result<Option<crate::AccountDiff>, StateError> {
+    let fields =
+        |i: &AccountInfo| crate::AccountFields { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash };
+    let original = base.account(account.address)?;
+    let info = account.info.as_ref().map(fields);
+    let info_changed = original.as_ref().map(fields) != info;
+    let wiped = account.wiped && original.is_some();
+    let mut storage = std::collections::BTreeMap::new();
+    if info.is_some() {
+        for (key, value) in &account.storage {
+            let before = if account.wiped || original.is_none() {
+                U256::ZERO
+            } else {
+                base.storage(account.address, *key)?
+            };
+            if *value != before {
+                storage.insert(*key, *value);
+            }
+        }
+    }
+    if !info_changed && !wiped && storage.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(crate::AccountDiff { info, storage_wiped: wiped, storage }))
+}
+
+/// Runs `txs` with Block-STM on `threads` threads over `base`; the final
+/// accounts for which `want_diff` holds carry their canonical diff.
 pub(crate) fn run<S: StateProvider>(
     base: &S,
     txs: &[ExecTx],
     cfg: &CfgEnv,
     block: &BlockEnv,
     threads: usize,
+    want_diff: &(dyn Fn(&Address) -> bool + Sync),
 ) -> Result<ParallelRun, StateError> {
     let shared = Shared {
         base,
@@ -309,7 +353,7 @@ pub(crate) fn run<S: StateProvider>(
         return Err(e);
     }
     let t1 = std::time::Instant::now();
-    let accounts = shared.final_accounts(threads)?;
+    let accounts = shared.final_accounts(threads, want_diff)?;
     if std::env::var_os("MOSAIC_TIMINGS").is_some() {
         eprintln!("parallel: execute {:?}, final {:?}", t1 - t0, t1.elapsed());
     }

@@ -185,8 +185,8 @@ pub(crate) fn generate(seed: u64, profile: Profile) -> Scenario {
     let n = match profile {
         Profile::Contentious => g.rng.random_range(100..=200),
         Profile::Mixed => match g.rng.random_range(0..100) {
-            0..70 => g.rng.random_range(1..=30),
-            70..92 => g.rng.random_range(31..=100),
+            0..55 => g.rng.random_range(1..=30),
+            55..85 => g.rng.random_range(31..=100),
             _ => g.rng.random_range(101..=200),
         },
     };
