@@ -52,6 +52,9 @@ pub(crate) struct TxDb<'a, S> {
     pub(crate) sources: Vec<usize>,
     /// What `basic` returned per address (the pre-transaction view).
     pub(crate) loaded: HashMap<Address, Option<AccountInfo>>,
+    /// Accounts that exist only through lazy credits (no account write):
+    /// a write to them must record their existence.
+    pub(crate) credit_born: Vec<Address>,
     /// A recipient whose credit is applied lazily, if eligible.
     pub(crate) lazy_candidate: Option<Address>,
     /// Set once the candidate was served lazily.
@@ -64,6 +67,7 @@ impl<'a, S: StateProvider> TxDb<'a, S> {
         self.reads.clear();
         self.sources.clear();
         self.loaded.clear();
+        self.credit_born.clear();
         self.lazy_candidate = lazy_candidate;
         self.lazy_active = false;
     }
@@ -194,6 +198,7 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
         let info = match meta {
             Some(m) => Some(crate::state::info_without_code(balance, m.nonce, m.code_hash)),
             None if by_credit => {
+                self.credit_born.push(address);
                 Some(crate::state::info_without_code(balance, 0, revm::primitives::KECCAK_EMPTY))
             }
             None => None,

@@ -51,7 +51,8 @@ where
         let per_gas = if spec.is_enabled_in(SpecId::LONDON) { price.saturating_sub(basefee) } else { price };
         let gas = exec_result.gas();
         let used = gas.used().saturating_sub(gas.reservoir());
-        self.fee.set(U256::from(per_gas) * U256::from(used));
+        let fee = U256::from(per_gas) * U256::from(used);
+        self.fee.set(fee);
         Ok(())
     }
 }

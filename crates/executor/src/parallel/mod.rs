@@ -99,6 +99,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             reads: Vec::new(),
             sources: Vec::new(),
             loaded: HashMap::default(),
+            credit_born: Vec::new(),
             lazy_candidate: None,
             lazy_active: false,
         };
@@ -158,13 +159,50 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     return None;
                 }
                 Ok(r) => {
+                    // A zero reward still touches the beneficiary, and
+                    // EIP-161 clears it if it is empty: read it (a real
+                    // dependency) only in that rare case.
+                    let beneficiary = self.block.beneficiary;
+                    let mut cleared = false;
+                    let in_state = state.get(&beneficiary);
+                    if handler.fee.get().is_zero()
+                        && !in_state.is_some_and(|a| a.is_touched())
+                        && self.cfg.spec.is_enabled_in(revm::primitives::hardfork::SpecId::SPURIOUS_DRAGON)
+                    {
+                        let loaded = match in_state {
+                            Some(a) if a.is_loaded_as_not_existing() => Ok(None),
+                            Some(a) => Ok(Some(a.info.clone())),
+                            None => revm::Database::basic(db, beneficiary),
+                        };
+                        match loaded {
+                            Err(ReadError::Blocked(blocking)) => {
+                                if self.scheduler.add_dependency(tx, blocking) {
+                                    return None;
+                                }
+                                continue;
+                            }
+                            Err(ReadError::State(e)) => {
+                                lock(&self.fatal).get_or_insert(e);
+                                self.scheduler.halt();
+                                return None;
+                            }
+                            Ok(Some(info)) => cleared = info.is_empty(),
+                            Ok(None) => {}
+                        }
+                    }
                     let cx = writes::WriteContext {
                         loaded: &db.loaded,
+                        credit_born: &db.credit_born,
                         lazy: db.lazy_active.then_some(lazy_candidate).flatten(),
                         beneficiary: self.block.beneficiary,
                         fee: handler.fee.get(),
                     };
-                    let w = writes::write_set(state, &cx, &self.codes);
+                    let mut w = writes::write_set(state, &cx, &self.codes);
+                    if cleared {
+                        w.push((Loc::Account(beneficiary), Written::Account(None)));
+                        w.push((Loc::Balance(beneficiary), Written::Balance(U256::ZERO)));
+                        w.push((Loc::Wipe(beneficiary), Written::Wipe));
+                    }
                     (Ok(r), w)
                 }
             };

@@ -13,6 +13,8 @@ use revm::{
 pub(crate) struct WriteContext<'a> {
     /// What `basic` returned per address before the transaction.
     pub(crate) loaded: &'a HashMap<Address, Option<AccountInfo>>,
+    /// Accounts that existed only through lazy credits when loaded.
+    pub(crate) credit_born: &'a [Address],
     /// The lazily credited recipient, if it was served lazily.
     pub(crate) lazy: Option<Address>,
     /// The block beneficiary and the fee it is owed.
@@ -71,10 +73,11 @@ pub(crate) fn write_set(
             }
             continue;
         }
-        if before_meta != Some(meta) {
+        let lazy = cx.lazy == Some(address);
+        if before_meta != Some(meta) || (!lazy && cx.credit_born.contains(&address)) {
             writes.push((Loc::Account(address), Written::Account(Some(meta))));
         }
-        if cx.lazy == Some(address) {
+        if lazy {
             if !balance.is_zero() {
                 writes.push((Loc::Balance(address), Written::Credit(balance)));
             }
