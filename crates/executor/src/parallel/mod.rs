@@ -206,12 +206,6 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     (Ok(r), w)
                 }
             };
-            if std::env::var_os("MOSAIC_DEBUG_WRITES").is_some() {
-                eprintln!(
-                    "tx {tx} inc {incarnation}: {:?} writes {writes:?}",
-                    result.as_ref().map(|r| r.is_success())
-                );
-            }
             let mut dependencies = std::mem::take(&mut db.sources);
             dependencies.sort_unstable();
             dependencies.dedup();
