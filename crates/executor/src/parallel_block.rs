@@ -5,9 +5,12 @@
 use crate::overlay::LayerAccount;
 use crate::{
     BlockContext, BlockExecutionError, ExecMode, ExecTx, ParallelStats, StateProvider, TxOutcome,
-    output::ExecStatus, overlay::OverlayView, parallel, sequential::outcome, system::SeqEvm,
+    overlay::OverlayView,
+    parallel,
+    sequential::{block_gas_rule, outcome, skipped},
+    system::SeqEvm,
 };
-use alloy_primitives::{Address, Bytes};
+use alloy_primitives::Address;
 use revm::{context::ContextTr, primitives::eip4844::GAS_PER_BLOB};
 
 type Outcomes = (Vec<TxOutcome>, u64, u64, ParallelStats);
@@ -37,17 +40,7 @@ pub(crate) fn run_transactions<S: StateProvider>(
     for (index, (tx, r)) in txs.iter().zip(run.runs).enumerate() {
         dependencies.push(r.dependencies.iter().map(|d| *d as u32).collect());
         let tx_blob_gas = tx.env.blob_hashes.len() as u64 * GAS_PER_BLOB;
-        let gas_left = block.gas_limit.saturating_sub(gas_used);
-        let block_rule = if tx.env.gas_limit > gas_left {
-            Some(format!(
-                "gas limit reached: tx gas limit {} exceeds block gas left {gas_left}",
-                tx.env.gas_limit
-            ))
-        } else if max_blob_gas.is_some_and(|max| blob_gas_used + tx_blob_gas > max) {
-            Some(format!("blob gas used {} exceeds the block maximum", blob_gas_used + tx_blob_gas))
-        } else {
-            None
-        };
+        let block_rule = block_gas_rule(tx, block.gas_limit, gas_used, blob_gas_used, max_blob_gas);
         if let Some(reason) = block_rule {
             return match mode {
                 ExecMode::Import => {
@@ -61,16 +54,7 @@ pub(crate) fn run_transactions<S: StateProvider>(
                 ExecMode::Import => {
                     return Err(BlockExecutionError::InvalidTransaction { index, hash: tx.hash, reason });
                 }
-                ExecMode::Build => outcomes.push(TxOutcome {
-                    status: ExecStatus::Skipped(reason),
-                    gas_used: 0,
-                    cumulative_gas_used: gas_used,
-                    blob_gas_used: 0,
-                    logs: Vec::new(),
-                    output: Bytes::new(),
-                    contract_address: None,
-                    receipt: None,
-                }),
+                ExecMode::Build => outcomes.push(skipped(reason, gas_used)),
             },
             Ok(result) => {
                 let tx_gas = result.tx_gas_used();

@@ -119,17 +119,7 @@ pub fn execute_block<S: StateProvider>(
         let invalid =
             |reason: String| BlockExecutionError::InvalidTransaction { index, hash: tx.hash, reason };
         let tx_blob_gas = tx.env.blob_hashes.len() as u64 * GAS_PER_BLOB;
-        let precheck = if tx.env.gas_limit > block.gas_limit.saturating_sub(gas_used) {
-            Some(format!(
-                "gas limit reached: tx gas limit {} exceeds block gas left {}",
-                tx.env.gas_limit,
-                block.gas_limit.saturating_sub(gas_used)
-            ))
-        } else if max_blob_gas.is_some_and(|max| blob_gas_used + tx_blob_gas > max) {
-            Some(format!("blob gas used {} exceeds the block maximum", blob_gas_used + tx_blob_gas))
-        } else {
-            None
-        };
+        let precheck = block_gas_rule(tx, block.gas_limit, gas_used, blob_gas_used, max_blob_gas);
         let result = match precheck {
             Some(reason) => Err(reason),
             None => match evm.transact(tx.env.clone()) {
@@ -211,7 +201,31 @@ fn finish<S: StateProvider>(
     Ok(BlockOutput { outcomes, gas_used, blob_gas_used, diff, requests, parallel })
 }
 
-fn skipped(reason: String, cumulative_gas_used: u64) -> TxOutcome {
+/// The block-level gas rules a transaction must meet at its position: its
+/// gas limit fits in the gas left, and the block's blob gas stays under the
+/// maximum. Returns why it does not.
+pub(crate) fn block_gas_rule(
+    tx: &ExecTx,
+    block_gas_limit: u64,
+    gas_used: u64,
+    blob_gas_used: u64,
+    max_blob_gas: Option<u64>,
+) -> Option<String> {
+    let gas_left = block_gas_limit.saturating_sub(gas_used);
+    let tx_blob_gas = tx.env.blob_hashes.len() as u64 * GAS_PER_BLOB;
+    if tx.env.gas_limit > gas_left {
+        Some(format!(
+            "gas limit reached: tx gas limit {} exceeds block gas left {gas_left}",
+            tx.env.gas_limit
+        ))
+    } else if max_blob_gas.is_some_and(|max| blob_gas_used + tx_blob_gas > max) {
+        Some(format!("blob gas used {} exceeds the block maximum", blob_gas_used + tx_blob_gas))
+    } else {
+        None
+    }
+}
+
+pub(crate) fn skipped(reason: String, cumulative_gas_used: u64) -> TxOutcome {
     TxOutcome {
         status: ExecStatus::Skipped(reason),
         gas_used: 0,
