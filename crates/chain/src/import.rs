@@ -1,10 +1,10 @@
 //! Importing blocks into a chain held in memory.
 
-use crate::{BlockError, ImportError, recover_senders, state_root, validate_body, validate_header};
+use crate::{BlockError, ImportError, state_root, verify_block};
 use alloy_consensus::{Block, Header, TxEnvelope};
 use alloy_primitives::{B256, map::HashMap};
 use alloy_rlp::Decodable;
-use mosaic_executor::{BlockContext, BlockOutput, ExecOptions, ExecTx, InMemoryState, execute_block};
+use mosaic_executor::{ExecOptions, InMemoryState, StateDiff};
 use mosaic_primitives::ChainSpec;
 use std::sync::Arc;
 
@@ -91,86 +91,19 @@ fn execute_and_check(
     parent: &ImportedBlock,
     options: &ExecOptions,
 ) -> Result<InMemoryState, BlockError> {
+    let root_after = |diff: &StateDiff| {
+        let mut state = (*parent.state).clone();
+        state.apply(diff);
+        state_root(&state)
+    };
+    let executed = verify_block(spec, block, &parent.header, &*parent.state, options, root_after)?;
     let header = &block.header;
-    validate_header(spec, header, &parent.header)?;
-    validate_body(spec, block)?;
-    let senders = recover_senders(spec, header.number, header.timestamp, &block.body.transactions)?;
-    let txs: Vec<ExecTx> = block
-        .body
-        .transactions
-        .iter()
-        .zip(senders)
-        .map(|(tx, sender)| ExecTx::from_envelope(tx, sender))
-        .collect();
-    let ctx = BlockContext::from_header(
-        header,
-        &block.body.ommers,
-        block.body.withdrawals.as_ref().map(|w| w.as_slice()),
-    );
-    let output = execute_block(spec, &ctx, &txs, &*parent.state, options)?;
-    if std::env::var_os("MOSAIC_CROSSCHECK").is_some() {
-        let seq = mosaic_executor::ExecOptions { engine: mosaic_executor::Engine::Sequential, ..*options };
-        let reference = execute_block(spec, &ctx, &txs, &*parent.state, &seq)?;
-        if !reference.same_result(&output) {
-            eprintln!(
-                "CROSSCHECK block {}: outcomes {} gas {} codes {} requests {}",
-                header.number,
-                reference.outcomes == output.outcomes,
-                reference.gas_used == output.gas_used,
-                reference.diff.codes == output.diff.codes,
-                reference.requests == output.requests
-            );
-            eprintln!(
-                "  codes seq {:?} par {:?}",
-                reference.diff.codes.keys().collect::<Vec<_>>(),
-                output.diff.codes.keys().collect::<Vec<_>>()
-            );
-            for (a, d) in &reference.diff.accounts {
-                if output.diff.accounts.get(a) != Some(d) {
-                    eprintln!("  {a}: seq {d:?}\n     par {:?}", output.diff.accounts.get(a));
-                }
-            }
-            for (a, d) in &output.diff.accounts {
-                if !reference.diff.accounts.contains_key(a) {
-                    eprintln!("  {a}: only par {d:?}");
-                }
-            }
-        }
-    }
-    check_output(header, &output)?;
     let mut state = (*parent.state).clone();
-    state.apply(&output.diff);
+    state.apply(&executed.output.diff);
     let root = state_root(&state);
     if root != header.state_root {
         return Err(BlockError::mismatch("state root", header.state_root, root));
     }
     state.block_hashes.insert(header.number, header.hash_slow());
     Ok(state)
-}
-
-/// Compares execution results with the header's commitments.
-fn check_output(header: &Header, output: &BlockOutput) -> Result<(), BlockError> {
-    if output.gas_used != header.gas_used {
-        return Err(BlockError::mismatch("gas used", header.gas_used, output.gas_used));
-    }
-    if let Some(expected) = header.blob_gas_used
-        && expected != output.blob_gas_used
-    {
-        return Err(BlockError::mismatch("blob gas used", expected, output.blob_gas_used));
-    }
-    let receipts_root = output.receipts_root();
-    if receipts_root != header.receipts_root {
-        return Err(BlockError::mismatch("receipts root", header.receipts_root, receipts_root));
-    }
-    let bloom = output.logs_bloom();
-    if bloom != header.logs_bloom {
-        return Err(BlockError::mismatch("logs bloom", header.logs_bloom, bloom));
-    }
-    if let Some(expected) = header.requests_hash {
-        let got = output.requests.as_ref().map(|r| r.requests_hash()).unwrap_or_default();
-        if got != expected {
-            return Err(BlockError::mismatch("requests hash", expected, got));
-        }
-    }
-    Ok(())
 }

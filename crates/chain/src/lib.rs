@@ -10,13 +10,21 @@
 mod error;
 mod genesis;
 mod import;
+mod pending;
+mod receipts;
+mod rlp_file;
 mod root;
 mod txs;
 mod validation;
+mod verify;
 
 pub use error::{BlockError, ImportError};
 pub use genesis::{genesis_header, genesis_state};
 pub use import::{ImportedBlock, MemoryChain};
+pub use pending::{PendingState, merge_diff};
+pub use receipts::block_receipts;
+pub use rlp_file::{BlockFileError, FileBlock, RlpBlocks, write_block};
 pub use root::{state_root, storage_root_of};
 pub use txs::{recover_senders, tx_rules};
 pub use validation::{expected_base_fee, expected_excess_blob_gas, validate_body, validate_header};
+pub use verify::{VerifiedBlock, verify_block};

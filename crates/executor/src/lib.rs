@@ -27,7 +27,7 @@ pub use error::{BlockExecutionError, StateError};
 pub use output::{BlockOutput, ExecStatus, ParallelStats, TxOutcome};
 pub use overlay::BlockOverlay;
 pub use sequential::{Engine, ExecMode, ExecOptions, execute_block};
-pub use state::{InMemoryState, MemAccount, StateProvider};
+pub use state::{InMemoryState, MemAccount, StateProvider, info_without_code};
 pub use system::{
     BEACON_ROOTS_ADDRESS, CONSOLIDATION_REQUEST_ADDRESS, HISTORY_STORAGE_ADDRESS, WITHDRAWAL_REQUEST_ADDRESS,
 };

@@ -55,7 +55,7 @@ impl<T: StateProvider + ?Sized> StateProvider for Arc<T> {
 /// Account info without code (fetched by hash when needed). Built field by
 /// field: `AccountInfo::default()` clones a shared empty bytecode, an
 /// atomic reference count that threads would fight over.
-pub(crate) const fn info_without_code(balance: U256, nonce: u64, code_hash: B256) -> AccountInfo {
+pub const fn info_without_code(balance: U256, nonce: u64, code_hash: B256) -> AccountInfo {
     AccountInfo { balance, nonce, code_hash, account_id: None, code: None }
 }
 
