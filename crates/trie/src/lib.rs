@@ -5,13 +5,21 @@
 //! ([`trie_root`], [`secure_trie_root`]). Sorted, prefix-free keys of at most
 //! 32 bytes (every secure trie) go through `alloy_trie::HashBuilder`; raw keys
 //! that are prefixes of one another, or longer than 32 bytes, go through a small
-//! recursive builder in this crate. With the `test-utils` feature (always in
-//! this crate's own tests) the `naive` module offers an independent reference
-//! implementation that the property tests compare against.
+//! recursive builder in this crate. For a persisted state it also computes the
+//! root incrementally from a block's [`HashedPostState`], reading the parent
+//! state through the small [`TrieReader`] trait (see [`store`] for the tables
+//! a backend keeps) and returning the [`TrieUpdates`] to write back. With the
+//! `test-utils` feature (always in this crate's own tests) the `naive` module
+//! offers an independent reference implementation that the property tests
+//! compare against.
 
 mod account;
+mod error;
 mod nodes;
+mod post_state;
 mod root;
+pub mod store;
+mod updates;
 
 #[cfg(any(test, feature = "test-utils"))]
 pub mod naive;
@@ -20,5 +28,9 @@ pub mod naive;
 mod proptests;
 
 pub use account::TrieAccount;
-pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY};
+pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieMask, nodes::RlpNode};
+pub use error::{TrieError, TrieKind, TrieResult};
+pub use post_state::{Account, HashedPostState, HashedStorage};
 pub use root::{secure_trie_root, state_root, storage_root, trie_root};
+pub use store::{StoredNode, TrieReader};
+pub use updates::{NodeUpdates, StorageTrieUpdates, TrieUpdates};
