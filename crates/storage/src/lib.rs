@@ -1,2 +1,36 @@
-//! The embedded database of Mosaic (redb): flat and hashed state, trie nodes,
-//! blocks and per-block history. Work in progress.
+//! The embedded database of Mosaic, on redb: flat accounts, storage and code
+//! for O(1) state reads; hashed accounts and storage plus stored branch nodes
+//! for the trie crate's incremental roots ([`mosaic_trie::TrieReader`]);
+//! headers, bodies, receipts and a transaction index; and per-block
+//! changesets of old values with a history index, so that the state after
+//! any retained block can be read ([`HistoricalState`]) and the head can be
+//! unwound ([`Store::unwind_to`]). One redb write transaction commits one
+//! block ([`Store::commit_block`]). The executor reads through
+//! [`LatestState`] / [`HistoricalState`], which implement
+//! [`mosaic_executor::StateProvider`]; nothing above this crate sees redb.
+//! Table layouts and value encodings are documented in `tables` and `codec`.
+
+mod blocks;
+mod codec;
+mod commit;
+mod error;
+mod genesis;
+mod provider;
+mod snapshot;
+mod state_tables;
+mod store;
+mod tables;
+mod trie_builder;
+mod trie_reader;
+mod trie_tables;
+mod unwind;
+
+pub use blocks::{Body, TxLocation};
+pub use codec::StoredAccount;
+pub use commit::BlockCommit;
+pub use error::{StoreError, StoreResult};
+pub use genesis::GenesisWriter;
+pub use provider::{HistoricalState, LatestState};
+pub use snapshot::Snapshot;
+pub use store::{BlockRef, Store, StoreOptions};
+pub use tables::FORMAT_VERSION;

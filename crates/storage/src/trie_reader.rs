@@ -1,0 +1,90 @@
+//! [`TrieReader`] over a [`Snapshot`]: the parent state the trie crate's
+//! incremental root and proofs read. Every method is one range scan ("first
+//! key `>=` k") on the hashed-state or trie-node tables of the snapshot, which
+//! is `Send + Sync`, so storage roots can be computed from several threads.
+
+use crate::{
+    LatestState, Snapshot, StoreError,
+    codec::{StoredAccount, decode_value, hashed_storage_key},
+};
+use alloy_primitives::{B256, U256};
+use mosaic_trie::{
+    Nibbles, StoredNode, TrieAccount, TrieError, TrieReader, TrieResult,
+    store::{decode_path, encode_path},
+};
+
+/// The key of a storage trie node: `hashed address ++ path`.
+pub(crate) fn storage_node_key(hashed_address: &B256, path: &Nibbles) -> Vec<u8> {
+    let mut key = Vec::with_capacity(32 + path.len());
+    key.extend_from_slice(hashed_address.as_slice());
+    key.extend_from_slice(&encode_path(path));
+    key
+}
+
+fn store_error(error: StoreError) -> TrieError {
+    TrieError::store(error)
+}
+
+fn redb_error(error: redb::StorageError) -> TrieError {
+    store_error(error.into())
+}
+
+impl TrieReader for Snapshot {
+    fn seek_account(&self, hashed_address: B256) -> TrieResult<Option<(B256, TrieAccount)>> {
+        let mut range = self.hashed_accounts.range::<&[u8; 32]>(&hashed_address.0..).map_err(redb_error)?;
+        let Some(entry) = range.next() else { return Ok(None) };
+        let (key, value) = entry.map_err(redb_error)?;
+        let account = StoredAccount::decode(value.value(), "hashed_accounts").map_err(store_error)?;
+        Ok(Some((B256::from(*key.value()), account.trie_account())))
+    }
+
+    fn seek_storage(&self, hashed_address: B256, hashed_slot: B256) -> TrieResult<Option<(B256, U256)>> {
+        let from = hashed_storage_key(&hashed_address, &hashed_slot);
+        let to = hashed_storage_key(&hashed_address, &B256::repeat_byte(0xff));
+        let mut range = self.hashed_storage.range::<&[u8; 64]>(&from..=&to).map_err(redb_error)?;
+        let Some(entry) = range.next() else { return Ok(None) };
+        let (key, value) = entry.map_err(redb_error)?;
+        let value = decode_value(value.value(), "hashed_storage").map_err(store_error)?;
+        Ok(Some((B256::from_slice(&key.value()[32..]), value)))
+    }
+
+    fn seek_account_node(&self, path: &Nibbles) -> TrieResult<Option<(Nibbles, StoredNode)>> {
+        let from = encode_path(path);
+        let mut range = self.account_trie.range(from.as_slice()..).map_err(redb_error)?;
+        let Some(entry) = range.next() else { return Ok(None) };
+        let (key, value) = entry.map_err(redb_error)?;
+        Ok(Some((decode_path(key.value())?, StoredNode::decode(value.value())?)))
+    }
+
+    fn seek_storage_node(
+        &self,
+        hashed_address: B256,
+        path: &Nibbles,
+    ) -> TrieResult<Option<(Nibbles, StoredNode)>> {
+        let from = storage_node_key(&hashed_address, path);
+        let mut range = self.storage_trie.range(from.as_slice()..).map_err(redb_error)?;
+        let Some(entry) = range.next() else { return Ok(None) };
+        let (key, value) = entry.map_err(redb_error)?;
+        let Some(path) = key.value().strip_prefix(hashed_address.as_slice()) else { return Ok(None) };
+        Ok(Some((decode_path(path)?, StoredNode::decode(value.value())?)))
+    }
+}
+
+impl TrieReader for LatestState {
+    fn seek_account(&self, hashed_address: B256) -> TrieResult<Option<(B256, TrieAccount)>> {
+        self.snapshot().seek_account(hashed_address)
+    }
+    fn seek_storage(&self, hashed_address: B256, hashed_slot: B256) -> TrieResult<Option<(B256, U256)>> {
+        self.snapshot().seek_storage(hashed_address, hashed_slot)
+    }
+    fn seek_account_node(&self, path: &Nibbles) -> TrieResult<Option<(Nibbles, StoredNode)>> {
+        self.snapshot().seek_account_node(path)
+    }
+    fn seek_storage_node(
+        &self,
+        hashed_address: B256,
+        path: &Nibbles,
+    ) -> TrieResult<Option<(Nibbles, StoredNode)>> {
+        self.snapshot().seek_storage_node(hashed_address, path)
+    }
+}
