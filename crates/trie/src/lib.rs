@@ -15,8 +15,11 @@
 
 mod account;
 mod error;
+mod incremental;
+mod memory;
 mod nodes;
 mod post_state;
+mod proof;
 mod root;
 pub mod store;
 mod updates;
@@ -30,7 +33,10 @@ mod proptests;
 pub use account::TrieAccount;
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieMask, nodes::RlpNode};
 pub use error::{TrieError, TrieKind, TrieResult};
+pub use incremental::{build_state, state_root_incremental, storage_root_incremental};
+pub use memory::MemoryTrieStore;
 pub use post_state::{Account, HashedPostState, HashedStorage};
+pub use proof::{AccountProof, StorageProof, account_proof};
 pub use root::{secure_trie_root, state_root, storage_root, trie_root};
 pub use store::{StoredNode, TrieReader};
 pub use updates::{NodeUpdates, StorageTrieUpdates, TrieUpdates};
