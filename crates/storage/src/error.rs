@@ -120,9 +120,10 @@ pub enum StoreError {
     /// A canonical block expected by the store's own invariants is missing.
     #[error("canonical block {0} missing")]
     MissingBlock(u64),
-    /// The trie layer rejected the stored state (e.g. an undecodable node).
+    /// The trie computation failed (it could not read or decode the stored
+    /// trie, or the diff contradicts the stored state).
     #[error("trie: {0}")]
-    Trie(String),
+    Trie(#[from] mosaic_trie::TrieError),
 }
 
 impl StoreError {

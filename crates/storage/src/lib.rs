@@ -34,3 +34,4 @@ pub use provider::{HistoricalState, LatestState};
 pub use snapshot::Snapshot;
 pub use store::{BlockRef, Store, StoreOptions};
 pub use tables::FORMAT_VERSION;
+pub use trie_reader::hashed_post_state;

@@ -172,3 +172,63 @@ impl Snapshot {
         Ok(self.canonical.get(number)?.map(|hash| B256::from(*hash.value())))
     }
 }
+
+/// Folds every entry of a table into a running hash.
+fn fold_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    table: &ReadOnlyTable<K, V>,
+    acc: &mut Vec<u8>,
+) -> StoreResult<()> {
+    use redb::ReadableTable;
+    for entry in table.iter()? {
+        let (key, value) = entry?;
+        let (key, value) = (key.value(), value.value());
+        let (key, value) = (K::as_bytes(&key), V::as_bytes(&value));
+        let mut item = Vec::with_capacity(64 + key.as_ref().len() + value.as_ref().len());
+        item.extend_from_slice(acc);
+        item.extend_from_slice(&(key.as_ref().len() as u64).to_be_bytes());
+        item.extend_from_slice(key.as_ref());
+        item.extend_from_slice(value.as_ref());
+        *acc = alloy_primitives::keccak256(&item).to_vec();
+    }
+    Ok(())
+}
+
+impl Snapshot {
+    /// A hash of the current state: plain and hashed accounts and storage and
+    /// both trie node tables (not code, history or blocks). Two stores
+    /// holding the same state, however they got there, have the same
+    /// fingerprint. Reads every entry; meant for tests and diagnostics.
+    pub fn state_fingerprint(&self) -> StoreResult<B256> {
+        let mut acc = Vec::new();
+        fold_table(&self.accounts, &mut acc)?;
+        fold_table(&self.storage, &mut acc)?;
+        fold_table(&self.hashed_accounts, &mut acc)?;
+        fold_table(&self.hashed_storage, &mut acc)?;
+        acc.push(1);
+        fold_table(&self.account_trie, &mut acc)?;
+        acc.push(2);
+        fold_table(&self.storage_trie, &mut acc)?;
+        Ok(alloy_primitives::keccak256(&acc))
+    }
+
+    /// Number of entries of every table, by table name.
+    pub fn entry_counts(&self) -> StoreResult<Vec<(&'static str, u64)>> {
+        use redb::ReadableTableMetadata;
+        Ok(vec![
+            ("accounts", self.accounts.len()?),
+            ("storage", self.storage.len()?),
+            ("bytecodes", self.bytecodes.len()?),
+            ("hashed_accounts", self.hashed_accounts.len()?),
+            ("hashed_storage", self.hashed_storage.len()?),
+            ("account_trie", self.account_trie.len()?),
+            ("storage_trie", self.storage_trie.len()?),
+            ("headers", self.headers.len()?),
+            ("canonical", self.canonical.len()?),
+            ("tx_lookup", self.tx_lookup.len()?),
+            ("account_changes", self.account_changes.len()?),
+            ("storage_changes", self.storage_changes.len()?),
+            ("account_history", self.account_history.len()?),
+            ("storage_history", self.storage_history.len()?),
+        ])
+    }
+}

@@ -51,11 +51,12 @@ impl BlockRef {
 pub struct StoreOptions {
     cache_bytes: Option<usize>,
     durable: bool,
+    verify: bool,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { cache_bytes: None, durable: true }
+        Self { cache_bytes: None, durable: true, verify: false }
     }
 }
 
@@ -76,6 +77,15 @@ impl StoreOptions {
     /// may lose the latest ones; [`Store::flush`] makes them durable.
     pub const fn durable(mut self, durable: bool) -> Self {
         self.durable = durable;
+        self
+    }
+
+    /// Whether `open` verifies the checksum of every page first (default
+    /// false). Without it, damage that opening does not reach is only found
+    /// when read, and a flipped bit inside a value may go unnoticed; with it,
+    /// opening reads the whole file.
+    pub const fn verify(mut self, verify: bool) -> Self {
+        self.verify = verify;
         self
     }
 
@@ -115,13 +125,19 @@ impl StoreOptions {
         let path = path.as_ref().to_path_buf();
         check_redb_magic(&path)?;
         let opened = std::panic::catch_unwind(|| -> StoreResult<Database> {
-            let db = self.builder().open(&path).map_err(|e| match e {
+            let mut db = self.builder().open(&path).map_err(|e| match e {
                 redb::DatabaseError::Storage(redb::StorageError::Corrupted(reason)) => {
                     StoreError::corrupt("(file)", reason)
                 }
                 other => other.into(),
             })?;
             check_format(&db, &path)?;
+            if self.verify && !db.check_integrity()? {
+                return Err(StoreError::corrupt(
+                    "(file)",
+                    "failed its integrity check (redb rolled it back to its last intact commit)",
+                ));
+            }
             Ok(db)
         });
         let db = opened.map_err(|_| StoreError::corrupt("(file)", "the database engine failed on it"))??;

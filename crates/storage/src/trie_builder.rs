@@ -66,7 +66,7 @@ impl<F: FnMut(&Nibbles, &StoredNode) -> StoreResult<()>> StreamingTrie<F> {
     /// Adds a leaf; `value` is its RLP-encoded value.
     pub(crate) fn add_leaf(&mut self, key: B256, value: Vec<u8>) -> StoreResult<()> {
         if self.last_key.is_some_and(|last| last >= key) {
-            return Err(StoreError::Trie(format!("leaf {key} out of order")));
+            return Err(StoreError::corrupt("hashed state", format!("leaf {key} out of order")));
         }
         self.last_key = Some(key);
         let key = Nibbles::unpack(key);

@@ -4,14 +4,47 @@
 //! is `Send + Sync`, so storage roots can be computed from several threads.
 
 use crate::{
-    LatestState, Snapshot, StoreError,
+    LatestState, Snapshot, StoreError, StoreResult,
     codec::{StoredAccount, decode_value, hashed_storage_key},
 };
 use alloy_primitives::{B256, U256};
+use mosaic_executor::StateDiff;
 use mosaic_trie::{
-    Nibbles, StoredNode, TrieAccount, TrieError, TrieReader, TrieResult,
+    Account, HashedPostState, Nibbles, StoredNode, TrieAccount, TrieError, TrieReader, TrieResult,
+    TrieUpdates, state_root_incremental,
     store::{decode_path, encode_path},
 };
+
+/// The trie crate's input for a block's diff: every changed account (`None`
+/// when destroyed) and the storage changes of the accounts that still exist.
+pub fn hashed_post_state(diff: &StateDiff) -> HashedPostState {
+    let mut post = HashedPostState::new();
+    for (address, change) in &diff.accounts {
+        let account = change.info.map(|fields| Account {
+            nonce: fields.nonce,
+            balance: fields.balance,
+            code_hash: fields.code_hash,
+        });
+        post.insert_account(*address, account);
+        if account.is_some() && (change.storage_wiped || !change.storage.is_empty()) {
+            post.insert_storage(*address, change.storage_wiped, change.storage.iter().map(|(k, v)| (*k, *v)));
+        }
+    }
+    post
+}
+
+impl LatestState {
+    /// The state root after applying `diff` to this state, and the trie
+    /// updates to pass to [`crate::Store::commit_block`] with it.
+    pub fn trie_updates(&self, diff: &StateDiff) -> StoreResult<(B256, TrieUpdates)> {
+        Ok(state_root_incremental(self, &hashed_post_state(diff))?)
+    }
+
+    /// The state root of this state, from its stored trie nodes.
+    pub fn state_root(&self) -> StoreResult<B256> {
+        Ok(state_root_incremental(self, &HashedPostState::new())?.0)
+    }
+}
 
 /// The key of a storage trie node: `hashed address ++ path`.
 pub(crate) fn storage_node_key(hashed_address: &B256, path: &Nibbles) -> Vec<u8> {
