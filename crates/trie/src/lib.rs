@@ -14,6 +14,7 @@
 //! compare against.
 
 mod account;
+mod bench;
 mod error;
 mod incremental;
 mod memory;
@@ -32,6 +33,7 @@ mod proptests;
 
 pub use account::TrieAccount;
 pub use alloy_trie::{EMPTY_ROOT_HASH, KECCAK_EMPTY, Nibbles, TrieMask, nodes::RlpNode};
+pub use bench::{StateRootBench, StateRootBenchReport, bench_state_root};
 pub use error::{TrieError, TrieKind, TrieResult};
 pub use incremental::{build_state, state_root_incremental, storage_root_incremental};
 pub use memory::MemoryTrieStore;

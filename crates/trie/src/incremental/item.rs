@@ -11,7 +11,13 @@ use alloy_trie::{
     nodes::{ExtensionNodeRef, LeafNodeRef, RlpNode},
 };
 
+use rayon::prelude::*;
+
 use crate::{NodeUpdates, StoredNode};
+
+/// Items from which a branch builds its children on several threads (few in
+/// tests, so that the property tests take that path too).
+const PARALLEL_ITEMS: usize = if cfg!(test) { 8 } else { 2048 };
 
 /// A subtree of the trie, whole.
 #[derive(Debug, Clone)]
@@ -84,16 +90,40 @@ pub(crate) fn build(items: &[Item], depth: usize, out: &mut NodeUpdates, buf: &m
     // Sorted, so the prefix of the first and the last is shared by all.
     let split = first.common_prefix_length(last);
     debug_assert!(split >= depth && split < first.len() && split < last.len(), "items are not disjoint");
-    let mut state_mask = TrieMask::default();
-    let mut tree_mask = TrieMask::default();
-    let mut children = Vec::new();
+    let mut groups: Vec<(u8, &[Item])> = Vec::with_capacity(16);
     let mut rest = items;
     while let Some(head) = rest.first() {
         let nibble = head.path().get_unchecked(split);
         let taken = rest.iter().take_while(|item| item.path().get_unchecked(split) == nibble).count();
         let (group, tail) = rest.split_at(taken);
+        groups.push((nibble, group));
         rest = tail;
-        if let Some(child) = build(group, split + 1, out, buf) {
+    }
+    let built: Vec<(u8, Option<Item>)> = if items.len() >= PARALLEL_ITEMS {
+        let results: Vec<_> = groups
+            .into_par_iter()
+            .map(|(nibble, group)| {
+                let mut local = NodeUpdates::new();
+                let child = build(group, split + 1, &mut local, &mut Vec::with_capacity(600));
+                (nibble, child, local)
+            })
+            .collect();
+        results
+            .into_iter()
+            .map(|(nibble, child, mut local)| {
+                out.append(&mut local);
+                (nibble, child)
+            })
+            .collect()
+    } else {
+        groups.into_iter().map(|(nibble, group)| (nibble, build(group, split + 1, out, buf))).collect()
+    };
+    let mut state_mask = TrieMask::default();
+    let mut tree_mask = TrieMask::default();
+    let mut children = Vec::with_capacity(built.len());
+    for (nibble, child) in built {
+        // Every group is non-empty, so every child exists.
+        if let Some(child) = child {
             state_mask.set_bit(nibble);
             if child.is_branch() {
                 tree_mask.set_bit(nibble);
