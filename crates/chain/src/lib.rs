@@ -11,6 +11,7 @@ mod error;
 mod genesis;
 mod import;
 mod pending;
+mod pool;
 mod receipts;
 mod rlp_file;
 mod root;
@@ -22,6 +23,11 @@ pub use error::{BlockError, ImportError};
 pub use genesis::{genesis_header, genesis_state};
 pub use import::{ImportedBlock, MemoryChain};
 pub use pending::{PendingState, merge_diff};
+pub use pool::{
+    BestTransactions, BlobTxError, FundsShortfall, PoolConfig, PoolContent, PoolError, PoolHead, PoolStatus,
+    PoolUpdate, PooledTx, RPC_CODE_INTERNAL_ERROR, RPC_CODE_SERVER_ERROR, RemovalReason, SenderContent,
+    TxPool,
+};
 pub use receipts::block_receipts;
 pub use rlp_file::{BlockFileError, FileBlock, RlpBlocks, write_block};
 pub use root::{state_root, storage_root_of};
