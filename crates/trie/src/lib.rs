@@ -6,9 +6,13 @@
 //! 32 bytes (every secure trie) go through `alloy_trie::HashBuilder`; raw keys
 //! that are prefixes of one another, or longer than 32 bytes, go through a small
 //! recursive builder in this crate. For a persisted state it also computes the
-//! root incrementally from a block's [`HashedPostState`], reading the parent
-//! state through the small [`TrieReader`] trait (see [`store`] for the tables
-//! a backend keeps) and returning the [`TrieUpdates`] to write back. With the
+//! root incrementally ([`state_root_incremental`]) from a block's
+//! [`HashedPostState`], reading the parent state through the small
+//! [`TrieReader`] trait (see [`store`] for the tables a backend keeps), with
+//! storage tries in parallel, and returns the [`TrieUpdates`] to write back;
+//! [`build_state`] fills an empty store, [`account_proof`] answers EIP-1186
+//! proofs from the same tables, [`MemoryTrieStore`] is an in-memory backend
+//! and [`bench_state_root`] times incremental against full. With the
 //! `test-utils` feature (always in this crate's own tests) the `naive` module
 //! offers an independent reference implementation that the property tests
 //! compare against.

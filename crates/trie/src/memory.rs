@@ -38,7 +38,7 @@ impl MemoryTrieStore {
         Ok((root, store))
     }
 
-    /// Writes `updates` (as the [`crate::updates`] docs describe), taking
+    /// Writes `updates` (as the [`TrieUpdates`] docs describe), taking
     /// the store from the parent state to the new one.
     pub fn apply(&mut self, updates: &TrieUpdates) {
         for (hashed_address, account) in &updates.accounts {

@@ -19,7 +19,7 @@
 //! tables must hold the parent state exactly: the leaves of every existing
 //! account and non-zero slot, and the nodes that
 //! [`TrieUpdates`](crate::TrieUpdates) of every block so far (or
-//! `build_state` at genesis) have written.
+//! [`build_state`](crate::build_state) at genesis) have written.
 
 use alloy_primitives::{B256, U256};
 use alloy_rlp::Decodable;

@@ -1,15 +1,6 @@
 //! The output of an incremental root besides the root itself: everything a
 //! store must write so that its tables (see [`crate::store`]) describe the new
-//! state. Apply a [`TrieUpdates`] in the same write transaction as the block's
-//! other data:
-//!
-//! 1. for each entry of `accounts`: put the hashed account leaf (`Some`) or
-//!    delete it (`None`);
-//! 2. for each entry of `storages` with `wiped`: delete every storage leaf and
-//!    every storage trie node of that hashed address; then, for every entry,
-//!    put the non-zero `slots` and delete the zero ones, and put (`Some`) or
-//!    delete (`None`) each of `nodes`;
-//! 3. put or delete each of `account_nodes`.
+//! state, the account trie's and each changed storage trie's.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +29,19 @@ pub struct StorageTrieUpdates {
 /// Everything an incremental root computation changed, ready to apply to a
 /// store: leaves and nodes of the account trie and of each changed storage
 /// trie.
+///
+/// Apply it in the same write transaction as the block's other data:
+///
+/// 1. for each entry of `accounts`: put the hashed account leaf (`Some`) or
+///    delete it (`None`);
+/// 2. for each entry of `storages` with `wiped`: delete every storage leaf and
+///    every storage trie node of that hashed address; then, for every entry,
+///    put the non-zero `slots` and delete the zero ones, and put (`Some`) or
+///    delete (`None`) each of `nodes`;
+/// 3. put or delete each of `account_nodes`.
+///
+/// [`MemoryTrieStore::apply`](crate::MemoryTrieStore::apply) is the
+/// reference.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TrieUpdates {
     /// New account leaves by hashed address, storage roots included; `None`
