@@ -371,3 +371,36 @@ fn rpc_compat_raw_transactions_are_accepted() {
     let err = no_blobs.add_raw(raw, &head, fixture.state.as_ref()).expect_err("refused");
     assert_eq!(err.to_string(), "transaction type not supported: tx type 3 not supported by this pool");
 }
+
+/// Admission throughput (run with `--profile ci -- --ignored --nocapture`):
+/// 10,000 signed transfers from 2,000 senders, one by one and in batches.
+#[test]
+#[ignore = "measurement, not a check"]
+fn admission_throughput() {
+    let keys: Vec<_> = (1..=2_000).map(key).collect();
+    let txs: Vec<TxEnvelope> =
+        (0..5).flat_map(|n| keys.iter().map(move |k| transfer(k, n, 100, 1))).collect();
+    let mut env = Env::new(Hardfork::Prague, PoolConfig::default());
+    for k in &keys {
+        env.state.insert_account(k.address, 0, U256::from(10u64).pow(U256::from(21)), &[], []);
+    }
+    let start = std::time::Instant::now();
+    let admitted = txs.iter().filter(|tx| env.add((*tx).clone()).is_ok()).count();
+    let one_by_one = start.elapsed();
+    let best = std::time::Instant::now();
+    let taken = env.pool.best_transactions(0, None).count();
+    let best = best.elapsed();
+    let batch_env = Env { pool: TxPool::new(Arc::new(env.spec.clone()), PoolConfig::default()), ..env };
+    let start = std::time::Instant::now();
+    let batched = batch_env.pool.add_many(txs.clone(), &batch_env.head, &batch_env.state);
+    let batch = start.elapsed();
+    assert_eq!((admitted, taken, batched.iter().filter(|r| r.is_ok()).count()), (10_000, 10_000, 10_000));
+    let rate = |d: std::time::Duration| 10_000.0 / d.as_secs_f64();
+    println!(
+        "threads {}: add {:.0} tx/s, add_many {:.0} tx/s, best_transactions over 10k: {:?}",
+        rayon::current_num_threads(),
+        rate(one_by_one),
+        rate(batch),
+        best
+    );
+}
