@@ -64,4 +64,34 @@ pub enum ImportError {
         /// The reason.
         error: BlockError,
     },
+    /// The block does not extend the stored chain's head (a gap, a fork, or
+    /// a different chain).
+    #[error("block {number} ({hash}) does not extend the stored chain (head {head_number} {head_hash})")]
+    NotNext {
+        /// Block number.
+        number: u64,
+        /// Block hash.
+        hash: B256,
+        /// Head number.
+        head_number: u64,
+        /// Head hash.
+        head_hash: B256,
+    },
+    /// The store holds another chain's genesis.
+    #[error("the datadir holds another chain: genesis {}, this genesis.json gives {expected}", stored.map_or("none".to_string(), |h| h.to_string()))]
+    GenesisMismatch {
+        /// Genesis hash of the given genesis.json.
+        expected: B256,
+        /// Genesis hash in the store.
+        stored: Option<B256>,
+    },
+    /// A block file is truncated or corrupt.
+    #[error(transparent)]
+    File(#[from] crate::BlockFileError),
+    /// The store failed (I/O, corruption); nothing partial was committed.
+    #[error("store: {0}")]
+    Store(std::sync::Arc<mosaic_storage::StoreError>),
+    /// A pipeline thread panicked.
+    #[error("import thread panicked")]
+    Panicked,
 }

@@ -15,6 +15,7 @@ mod pool;
 mod receipts;
 mod rlp_file;
 mod root;
+mod stored;
 mod txs;
 mod validation;
 mod verify;
@@ -31,6 +32,7 @@ pub use pool::{
 pub use receipts::block_receipts;
 pub use rlp_file::{BlockFileError, FileBlock, RlpBlocks, write_block};
 pub use root::{state_root, storage_root_of};
+pub use stored::{Committed, ExportError, ImportFailure, ImportStats, StoredChain};
 pub use txs::{recover_senders, tx_rules};
 pub use validation::{expected_base_fee, expected_excess_blob_gas, validate_body, validate_header};
 pub use verify::{VerifiedBlock, verify_block};
