@@ -42,6 +42,7 @@ impl Store {
     /// head.
     pub fn commit_block(&self, commit: BlockCommit<'_>) -> StoreResult<BlockRef> {
         let header = &commit.block.header;
+        debug_assert_eq!(commit.hash, header.hash_slow(), "BlockCommit::hash is not the header's hash");
         let txn = self.begin_write()?;
         let head = read_head(&txn.open_table(META)?)?.ok_or(StoreError::Empty)?;
         if header.number != head.number + 1 || header.parent_hash != head.hash {

@@ -11,6 +11,7 @@
 //! Table layouts and value encodings are documented in `tables` and `codec`.
 
 mod blocks;
+mod code_cache;
 mod codec;
 mod commit;
 mod error;

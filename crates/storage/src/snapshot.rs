@@ -5,6 +5,7 @@
 
 use crate::{
     StoreError, StoreResult,
+    code_cache::CodeCache,
     codec::{
         StoredAccount, account_change_key, account_history_key, block_suffix, decode_opt_account,
         decode_value, storage_change_key, storage_history_key, storage_key,
@@ -15,6 +16,7 @@ use crate::{
 use alloy_primitives::{Address, B256, Bytes, U256};
 use mosaic_executor::Bytecode;
 use redb::{ReadOnlyTable, ReadTransaction};
+use std::sync::Arc;
 
 /// The opened tables of a read transaction (each keeps the transaction
 /// alive).
@@ -38,6 +40,7 @@ pub struct Snapshot {
     storage_history: ReadOnlyTable<&'static [u8; 60], ()>,
     head: Option<BlockRef>,
     history_start: u64,
+    codes: Arc<CodeCache>,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -47,7 +50,7 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
-    pub(crate) fn new(txn: ReadTransaction) -> StoreResult<Self> {
+    pub(crate) fn new(txn: ReadTransaction, codes: Arc<CodeCache>) -> StoreResult<Self> {
         let meta = txn.open_table(META)?;
         let head = read_head(&meta)?;
         let history_start = read_history_start(&meta)?;
@@ -71,6 +74,7 @@ impl Snapshot {
             storage_history: txn.open_table(STORAGE_HISTORY)?,
             head,
             history_start,
+            codes,
         })
     }
 
@@ -161,10 +165,14 @@ impl Snapshot {
         if hash == mosaic_trie::KECCAK_EMPTY {
             return Ok(Some(Bytecode::default()));
         }
-        Ok(self.bytecodes.get(&hash.0)?.map(|bytes| {
-            let raw = Bytes::copy_from_slice(bytes.value());
-            Bytecode::new_raw_checked(raw.clone()).unwrap_or_else(|_| Bytecode::new_legacy(raw))
-        }))
+        if let Some(code) = self.codes.get(&hash) {
+            return Ok(Some(code));
+        }
+        let Some(bytes) = self.bytecodes.get(&hash.0)? else { return Ok(None) };
+        let raw = Bytes::copy_from_slice(bytes.value());
+        let code = Bytecode::new_raw_checked(raw.clone()).unwrap_or_else(|_| Bytecode::new_legacy(raw));
+        self.codes.insert(hash, &code);
+        Ok(Some(code))
     }
 
     /// The canonical block hash at `number`.

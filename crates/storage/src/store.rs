@@ -5,6 +5,7 @@
 
 use crate::{
     StoreError, StoreResult,
+    code_cache::CodeCache,
     snapshot::Snapshot,
     tables::{self, FORMAT_KEY, FORMAT_MAGIC, FORMAT_VERSION, HEAD_KEY, HISTORY_START_KEY, META},
 };
@@ -13,6 +14,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, Table};
 use std::{
     io::Read,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 /// The first bytes of every redb file.
@@ -117,7 +119,7 @@ impl StoreOptions {
             meta.insert(HISTORY_START_KEY, 1u64.to_be_bytes().as_slice())?;
         }
         txn.commit()?;
-        Ok(Store { db, path, durable: self.durable })
+        Ok(Store { db, path, durable: self.durable, codes: Arc::default() })
     }
 
     /// Opens an existing store, refusing foreign, newer and corrupt files.
@@ -141,7 +143,7 @@ impl StoreOptions {
             Ok(db)
         });
         let db = opened.map_err(|_| StoreError::corrupt("(file)", "the database engine failed on it"))??;
-        Ok(Store { db, path, durable: self.durable })
+        Ok(Store { db, path, durable: self.durable, codes: Arc::default() })
     }
 
     /// Opens the store at `path`, creating it if there is none.
@@ -213,6 +215,7 @@ pub struct Store {
     pub(crate) db: Database,
     path: PathBuf,
     pub(crate) durable: bool,
+    codes: Arc<CodeCache>,
 }
 
 impl Store {
@@ -233,7 +236,7 @@ impl Store {
 
     /// A consistent read view of everything committed so far.
     pub fn snapshot(&self) -> StoreResult<Snapshot> {
-        Snapshot::new(self.db.begin_read()?)
+        Snapshot::new(self.db.begin_read()?, Arc::clone(&self.codes))
     }
 
     /// The head block, `None` before genesis.

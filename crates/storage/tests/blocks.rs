@@ -174,3 +174,21 @@ fn a_commit_failing_midway_leaves_the_previous_head_and_state() {
         .commit_block(BlockCommit { block: &block, hash, receipts: &receipts, diff: &diff, trie: &trie })
         .expect("commit");
 }
+
+#[test]
+fn non_durable_commits_are_visible_and_flush_makes_them_stick() {
+    let mut rng = rng(seeds(&[44])[0]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("db");
+    let pool = Pool::new(&mut rng, 8, 4);
+    let genesis = common::random_genesis(&mut rng, &pool, 4);
+    let store = mosaic_storage::StoreOptions::new().durable(false).create(&path).expect("create");
+    let header = header(0, B256::ZERO, common::reference_root(&genesis));
+    let head = store.init_genesis(&genesis, &header).expect("genesis");
+    assert_eq!(store.head().expect("head"), Some(head));
+    store.flush().expect("flush");
+    drop(store);
+    let store = Store::open(&path).expect("reopen");
+    assert_eq!(store.head().expect("head"), Some(head));
+    common::assert_state(&store.latest_state().expect("latest"), &genesis, &pool, "after flush");
+}

@@ -138,3 +138,33 @@ fn pruned_history_is_refused_and_the_rest_still_reads() {
     assert_eq!(count("account_history"), Some(0));
     assert_eq!(count("storage_history"), Some(0));
 }
+
+#[test]
+fn snapshots_are_isolated_and_shared_by_threads() {
+    let mut rng = rng(seeds(&[61])[0]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pool = Pool::new(&mut rng, 16, 8);
+    let mut chain = Chain::new(&dir.path().join("db"), &mut rng, pool);
+    chain.commit_random(&mut rng);
+    let before = chain.store.latest_state().expect("latest");
+    let model_before = chain.models[1].clone();
+    let pool = chain.pool.clone();
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            let (before, model, pool) = (before.clone(), &model_before, &pool);
+            scope.spawn(move || {
+                for _ in 0..5 {
+                    assert_state(&before, model, pool, "shared snapshot");
+                }
+            });
+        }
+        // Meanwhile the writer commits more blocks.
+        for _ in 0..5 {
+            chain.commit_random(&mut rng);
+        }
+    });
+    // The old view still sees block 1; a new one sees the head.
+    assert_state(&before, &model_before, &chain.pool, "old snapshot after commits");
+    let latest = chain.store.latest_state().expect("latest");
+    assert_state(&latest, chain.models.last().expect("model"), &chain.pool, "new snapshot");
+}
