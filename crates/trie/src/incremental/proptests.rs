@@ -274,7 +274,7 @@ fn initial_state() -> impl Strategy<Value = BTreeMap<B256, (Account, BTreeMap<B2
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
-        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(192)
+        std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(128)
     ))]
 
     #[test]
