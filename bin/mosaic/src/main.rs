@@ -2,6 +2,7 @@
 //! geth's transition tool interface (`t8n`), and later the node.
 
 mod bench;
+mod datadir;
 mod blocktest;
 mod runner;
 mod statetest;
@@ -38,6 +39,10 @@ enum Command {
     Bench(bench::BenchArgs),
     /// geth's `evm t8n` state transition tool.
     T8n(t8n::T8nArgs),
+    /// Import RLP block files into a datadir, verifying every block.
+    Import(datadir::ImportArgs),
+    /// Export the canonical chain of a datadir as an RLP block file.
+    Export(datadir::ExportArgs),
 }
 
 /// mimalloc: the executor allocates per transaction on every thread, where
@@ -68,6 +73,8 @@ fn main() -> ExitCode {
         Command::Blocktest(args) => blocktest::run(args),
         Command::T8n(args) => t8n::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Import(args) => datadir::import(args),
+        Command::Export(args) => datadir::export(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
