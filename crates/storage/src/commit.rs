@@ -24,9 +24,6 @@ pub struct BlockCommit<'a> {
     /// The block (header and body). Its number must be head + 1 and its
     /// parent hash the head's hash.
     pub block: &'a Block<TxEnvelope>,
-    /// The block's hash (`block.header.hash_slow()`), computed by the caller
-    /// who has it anyway.
-    pub hash: B256,
     /// Receipts of the block's transactions, in order.
     pub receipts: &'a [ReceiptEnvelope],
     /// The block's state change, as the executor produced it.
@@ -42,7 +39,6 @@ impl Store {
     /// head.
     pub fn commit_block(&self, commit: BlockCommit<'_>) -> StoreResult<BlockRef> {
         let header = &commit.block.header;
-        debug_assert_eq!(commit.hash, header.hash_slow(), "BlockCommit::hash is not the header's hash");
         let txn = self.begin_write()?;
         let head = read_head(&txn.open_table(META)?)?.ok_or(StoreError::Empty)?;
         if header.number != head.number + 1 || header.parent_hash != head.hash {
@@ -60,8 +56,9 @@ impl Store {
             apply_diff(&mut state, &mut history, number, commit.diff, commit.trie)?;
             TrieTables::open(&txn)?.apply(Some(number), commit.trie)?;
         }
-        write_block(&txn, commit.block, commit.hash, commit.receipts)?;
-        let new_head = BlockRef { number, hash: commit.hash };
+        let hash = header.hash_slow();
+        write_block(&txn, commit.block, hash, commit.receipts)?;
+        let new_head = BlockRef { number, hash };
         write_head(&mut txn.open_table(META)?, new_head)?;
         txn.commit()?;
         Ok(new_head)

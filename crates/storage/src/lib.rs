@@ -9,6 +9,27 @@
 //! [`LatestState`] / [`HistoricalState`], which implement
 //! [`mosaic_executor::StateProvider`]; nothing above this crate sees redb.
 //! Table layouts and value encodings are documented in `tables` and `codec`.
+//!
+//! ```no_run
+//! use alloy_consensus::{Block, ReceiptEnvelope, TxEnvelope};
+//! use mosaic_executor::StateDiff;
+//! use mosaic_storage::{BlockCommit, Store, StoreResult};
+//!
+//! fn import(
+//!     store: &Store,
+//!     block: &Block<TxEnvelope>,
+//!     receipts: &[ReceiptEnvelope],
+//!     diff: &StateDiff,
+//! ) -> StoreResult<()> {
+//!     // `latest` is the executor's `StateProvider` and the trie's `TrieReader`.
+//!     let latest = store.latest_state()?;
+//!     // ... execute `block` against `latest`, giving `receipts` and `diff` ...
+//!     let (root, trie) = latest.trie_updates(diff)?;
+//!     assert_eq!(root, block.header.state_root);
+//!     store.commit_block(BlockCommit { block, receipts, diff, trie: &trie })?;
+//!     Ok(())
+//! }
+//! ```
 
 mod blocks;
 mod code_cache;

@@ -28,7 +28,7 @@ fn blocks_receipts_and_transactions_round_trip_and_survive_reopen() {
         let hash = block.header.hash_slow();
         chain
             .store
-            .commit_block(BlockCommit { block: &block, hash, receipts: &receipts, diff: &diff, trie: &trie })
+            .commit_block(BlockCommit { block: &block, receipts: &receipts, diff: &diff, trie: &trie })
             .expect("commit");
         let mut next = model;
         next.apply(&diff);
@@ -90,10 +90,8 @@ fn commits_must_extend_the_head() {
     let trie = TrieUpdates::default();
     for (number, parent) in [(2, chain.hashes[0]), (1, B256::repeat_byte(1)), (0, B256::ZERO)] {
         let (block, receipts) = block_with_txs(header(number, parent, B256::ZERO), 0, &mut rng);
-        let hash = block.header.hash_slow();
         let result = chain.store.commit_block(BlockCommit {
             block: &block,
-            hash,
             receipts: &receipts,
             diff: &diff,
             trie: &trie,
@@ -105,13 +103,8 @@ fn commits_must_extend_the_head() {
     let empty = tempfile::tempdir().expect("tempdir");
     let store = Store::create(empty.path().join("db")).expect("create");
     let (block, receipts) = block_with_txs(header(1, B256::ZERO, B256::ZERO), 0, &mut rng);
-    let result = store.commit_block(BlockCommit {
-        block: &block,
-        hash: B256::ZERO,
-        receipts: &receipts,
-        diff: &diff,
-        trie: &trie,
-    });
+    let result =
+        store.commit_block(BlockCommit { block: &block, receipts: &receipts, diff: &diff, trie: &trie });
     assert!(matches!(result, Err(StoreError::Empty)));
     assert!(matches!(store.unwind_to(0), Err(StoreError::Empty)));
 }
@@ -148,7 +141,6 @@ fn a_commit_failing_midway_leaves_the_previous_head_and_state() {
     let hash = block.header.hash_slow();
     let result = chain.store.commit_block(BlockCommit {
         block: &block,
-        hash,
         receipts: &receipts,
         diff: &diff,
         trie: &trie,
@@ -171,7 +163,7 @@ fn a_commit_failing_midway_leaves_the_previous_head_and_state() {
     let (_, trie) = chain.store.latest_state().expect("latest").trie_updates(&diff).expect("trie");
     chain
         .store
-        .commit_block(BlockCommit { block: &block, hash, receipts: &receipts, diff: &diff, trie: &trie })
+        .commit_block(BlockCommit { block: &block, receipts: &receipts, diff: &diff, trie: &trie })
         .expect("commit");
 }
 

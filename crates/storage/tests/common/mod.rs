@@ -275,7 +275,7 @@ impl Chain {
         let (block, receipts) = block_with_txs(header, txs, rng);
         let head = self
             .store
-            .commit_block(BlockCommit { block: &block, hash, receipts: &receipts, diff, trie: &trie })
+            .commit_block(BlockCommit { block: &block, receipts: &receipts, diff, trie: &trie })
             .expect("commit");
         assert_eq!(head, BlockRef { number, hash });
         self.models.push(model);
