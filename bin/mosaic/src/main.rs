@@ -2,8 +2,9 @@
 //! geth's transition tool interface (`t8n`), and later the node.
 
 mod bench;
-mod datadir;
 mod blocktest;
+mod chaingen;
+mod datadir;
 mod runner;
 mod statetest;
 mod t8n;
@@ -43,6 +44,9 @@ enum Command {
     Import(datadir::ImportArgs),
     /// Export the canonical chain of a datadir as an RLP block file.
     Export(datadir::ExportArgs),
+    /// Generate a valid chain of signed transactions (genesis.json +
+    /// chain.rlp) for benchmarks and tests.
+    GenChain(chaingen::GenChainArgs),
 }
 
 /// mimalloc: the executor allocates per transaction on every thread, where
@@ -75,6 +79,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Import(args) => datadir::import(args),
         Command::Export(args) => datadir::export(args),
+        Command::GenChain(args) => chaingen::run(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

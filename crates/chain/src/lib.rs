@@ -7,6 +7,7 @@
 //! memory: header and body checks, parallel sender recovery, execution, and
 //! the receipts, bloom, gas, requests and state roots the header commits to.
 
+mod builder;
 mod error;
 mod genesis;
 mod import;
@@ -20,6 +21,7 @@ mod txs;
 mod validation;
 mod verify;
 
+pub use builder::{BlockAttributes, BuiltBlock, Skipped, build_block};
 pub use error::{BlockError, ImportError};
 pub use genesis::{genesis_header, genesis_state};
 pub use import::{ImportedBlock, MemoryChain};

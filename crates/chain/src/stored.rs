@@ -291,7 +291,7 @@ fn commit(
         return Err(ImportError::Invalid { number: header.number, hash, error });
     }
     let commit =
-        BlockCommit { block, hash, receipts: &verified.receipts, diff: &verified.output.diff, trie: &trie };
+        BlockCommit { block, receipts: &verified.receipts, diff: &verified.output.diff, trie: &trie };
     let head = store.commit_block(commit).map_err(ImportError::store)?;
     if std::env::var_os("MOSAIC_TIMINGS").is_some() {
         eprintln!("block {}: root+commit {:?}", header.number, started.elapsed());

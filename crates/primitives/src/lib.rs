@@ -5,6 +5,7 @@
 //! revm types every other crate speaks.
 
 pub mod spec;
+pub mod system_contracts;
 pub mod transaction;
 
 pub use alloy_consensus;
