@@ -80,13 +80,12 @@ fn apply_diff(
     for (address, change) in &diff.accounts {
         let hashed = keccak256(address);
         hashed_addresses.insert(hashed);
-        let old = state.account(address)?;
-        history.record_account(block, address, old.as_ref())?;
         for (slot, old_value) in apply_storage(state, address, &hashed, change)? {
             history.record_slot(block, address, &slot, old_value)?;
         }
-        let new = new_account(address, &hashed, old.as_ref(), change, trie)?;
-        state.put_account(address, &hashed, new.as_ref())?;
+        let new = new_account(state, address, &hashed, change, trie)?;
+        let old = state.put_account(address, &hashed, new.as_ref())?;
+        history.record_account(block, address, old.as_ref())?;
     }
     if let Some(extra) = trie.accounts.keys().find(|hashed| !hashed_addresses.contains(*hashed)) {
         return Err(StoreError::TrieMismatch {
@@ -109,12 +108,14 @@ fn apply_storage(
     let mut old_values: BTreeMap<U256, U256> =
         if wiped { state.wipe_storage(address, hashed)?.into_iter().collect() } else { BTreeMap::new() };
     for (slot, value) in &change.storage {
-        if !old_values.contains_key(slot) {
-            let old = if wiped { U256::ZERO } else { state.slot(address, slot)? };
-            old_values.insert(*slot, old);
-        }
         if change.info.is_some() {
-            state.put_slot(address, hashed, slot, *value)?;
+            // After a wipe the plain table no longer has the slot: `replaced` is zero, and the
+            // value before the block (if any) is already in `old_values`.
+            let replaced = state.put_slot(address, hashed, slot, *value)?;
+            old_values.entry(*slot).or_insert(replaced);
+        } else {
+            // A destroyed account: its slots are all wiped, nothing is written.
+            old_values.entry(*slot).or_insert(U256::ZERO);
         }
     }
     Ok(old_values)
@@ -123,9 +124,9 @@ fn apply_storage(
 /// The account after the block, its storage root taken from the trie
 /// updates (or kept, when its storage did not change).
 fn new_account(
+    state: &StateTables<'_>,
     address: &Address,
     hashed: &B256,
-    old: Option<&StoredAccount>,
     change: &AccountDiff,
     trie: &TrieUpdates,
 ) -> StoreResult<Option<StoredAccount>> {
@@ -149,6 +150,7 @@ fn new_account(
         Some(None) => Err(mismatch("the trie deletes an account the diff keeps")),
         None => {
             let storage_changed = change.storage_wiped || !change.storage.is_empty();
+            let old = state.account(address)?;
             let root = match (trie.storage_root(hashed), old) {
                 (Some(root), _) => root,
                 (None, Some(old)) if !storage_changed => old.storage_root,

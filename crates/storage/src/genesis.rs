@@ -147,7 +147,9 @@ impl Store {
         fill: impl FnOnce(&mut GenesisWriter<'_>) -> Result<(), E>,
         header: impl FnOnce(B256) -> Header,
     ) -> Result<(BlockRef, B256), E> {
-        let txn = self.begin_write()?;
+        // Always durable: one huge transaction, which redb handles far faster
+        // written through than held in its buffer by a non-durable commit.
+        let txn = self.db.begin_write().map_err(StoreError::from)?;
         {
             let mut writer = GenesisWriter::open(&txn)?;
             fill(&mut writer)?;

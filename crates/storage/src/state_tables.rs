@@ -44,54 +44,50 @@ impl<'t> StateTables<'t> {
     }
 
     /// Writes (or with `None` deletes) an account in the plain and hashed
-    /// tables.
+    /// tables; returns the account it replaced.
     pub(crate) fn put_account(
         &mut self,
         address: &Address,
         hashed: &B256,
         account: Option<&StoredAccount>,
-    ) -> StoreResult<()> {
-        match account {
+    ) -> StoreResult<Option<StoredAccount>> {
+        let old = match account {
             Some(account) => {
                 let bytes = account.encode();
-                self.accounts.insert(&address.0.0, bytes.as_slice())?;
                 self.hashed_accounts.insert(&hashed.0, bytes.as_slice())?;
+                self.accounts.insert(&address.0.0, bytes.as_slice())?.map(|old| old.value().to_vec())
             }
             None => {
-                self.accounts.remove(&address.0.0)?;
                 self.hashed_accounts.remove(&hashed.0)?;
+                self.accounts.remove(&address.0.0)?.map(|old| old.value().to_vec())
             }
-        }
-        Ok(())
+        };
+        old.map(|bytes| StoredAccount::decode(&bytes, "accounts")).transpose()
     }
 
-    /// The value of a slot (zero if unset).
-    pub(crate) fn slot(&self, address: &Address, slot: &U256) -> StoreResult<U256> {
-        match self.storage.get(&storage_key(address, slot))? {
-            Some(bytes) => decode_value(bytes.value(), "storage"),
-            None => Ok(U256::ZERO),
-        }
-    }
-
-    /// Writes a slot in the plain and hashed tables; zero deletes it.
+    /// Writes a slot in the plain and hashed tables (zero deletes it);
+    /// returns the value it replaced.
     pub(crate) fn put_slot(
         &mut self,
         address: &Address,
         hashed: &B256,
         slot: &U256,
         value: U256,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<U256> {
         let plain = storage_key(address, slot);
         let hashed = hashed_storage_key(hashed, &keccak256(slot.to_be_bytes::<32>()));
-        if value.is_zero() {
-            self.storage.remove(&plain)?;
+        let old = if value.is_zero() {
             self.hashed_storage.remove(&hashed)?;
+            self.storage.remove(&plain)?.map(|old| decode_value(old.value(), "storage")).transpose()?
         } else {
             let bytes = encode_value(value);
-            self.storage.insert(&plain, bytes.as_slice())?;
             self.hashed_storage.insert(&hashed, bytes.as_slice())?;
-        }
-        Ok(())
+            self.storage
+                .insert(&plain, bytes.as_slice())?
+                .map(|old| decode_value(old.value(), "storage"))
+                .transpose()?
+        };
+        Ok(old.unwrap_or_default())
     }
 
     /// Deletes every slot of an account (plain and hashed) and returns the

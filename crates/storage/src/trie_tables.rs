@@ -26,12 +26,14 @@ fn change_key(block: u64, key: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Puts (or deletes) `key` in `nodes`, first saving its current bytes under
-/// `block` in `changes` unless the block already saved them.
+/// Puts (or deletes) `key` in `nodes`, saving the bytes it replaces under
+/// `block` in `changes`. With `keep_first`, a record the block already made
+/// (when a wipe deleted the node earlier in the block) is kept.
 fn put_node(
     nodes: &mut BytesTable<'_>,
     changes: &mut BytesTable<'_>,
     block: Option<u64>,
+    keep_first: bool,
     key: &[u8],
     value: Option<&[u8]>,
 ) -> StoreResult<()> {
@@ -41,7 +43,7 @@ fn put_node(
     };
     if let Some(block) = block {
         let record = change_key(block, key);
-        if changes.get(record.as_slice())?.is_none() {
+        if !keep_first || changes.get(record.as_slice())?.is_none() {
             changes.insert(record.as_slice(), old.as_deref().unwrap_or_default())?;
         }
     }
@@ -66,7 +68,7 @@ impl<'t> TrieTables<'t> {
             if storage.wiped {
                 self.wipe_storage_trie(block, hashed)?;
             }
-            self.apply_storage_nodes(block, hashed, &storage.nodes)?;
+            self.apply_storage_nodes(block, storage.wiped, hashed, &storage.nodes)?;
         }
         Ok(())
     }
@@ -78,6 +80,7 @@ impl<'t> TrieTables<'t> {
                 &mut self.account_trie,
                 &mut self.account_changes,
                 block,
+                false,
                 &encode_path(path),
                 value.as_deref(),
             )?;
@@ -88,13 +91,21 @@ impl<'t> TrieTables<'t> {
     pub(crate) fn apply_storage_nodes(
         &mut self,
         block: Option<u64>,
+        wiped: bool,
         hashed: &B256,
         nodes: &NodeUpdates,
     ) -> StoreResult<()> {
         for (path, node) in nodes {
             let value = node.as_ref().map(|node| node.encode());
             let key = storage_node_key(hashed, path);
-            put_node(&mut self.storage_trie, &mut self.storage_changes, block, &key, value.as_deref())?;
+            put_node(
+                &mut self.storage_trie,
+                &mut self.storage_changes,
+                block,
+                wiped,
+                &key,
+                value.as_deref(),
+            )?;
         }
         Ok(())
     }
@@ -113,11 +124,9 @@ impl<'t> TrieTables<'t> {
         }
         extracted.close()?;
         if let Some(block) = block {
+            // The first change of this trie in the block: nothing of it is recorded yet.
             for (key, old) in removed {
-                let record = change_key(block, &key);
-                if self.storage_changes.get(record.as_slice())?.is_none() {
-                    self.storage_changes.insert(record.as_slice(), old.as_slice())?;
-                }
+                self.storage_changes.insert(change_key(block, &key).as_slice(), old.as_slice())?;
             }
         }
         Ok(())
