@@ -134,7 +134,8 @@ pub(crate) fn export(args: &ExportArgs) -> Result<bool> {
     let genesis: alloy_genesis::Genesis = serde_json::from_slice(&text)?;
     let spec = ChainSpec::from_genesis(&genesis).map_err(|e| eyre!("{e}"))?;
     let chain = StoredChain::new(store, spec);
-    let file = std::fs::File::create(&args.file).with_context(|| format!("creating {}", args.file.display()))?;
+    let file =
+        std::fs::File::create(&args.file).with_context(|| format!("creating {}", args.file.display()))?;
     let mut out = std::io::BufWriter::new(file);
     let written = chain.export(&mut out, args.first, args.last)?;
     let head = chain.head()?;
