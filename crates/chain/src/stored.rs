@@ -58,7 +58,7 @@ pub struct ImportFailure {
 /// A chain whose blocks and state live in a [`Store`].
 #[derive(Debug)]
 pub struct StoredChain {
-    store: Store,
+    store: Arc<Store>,
     spec: ChainSpec,
     options: ExecOptions,
 }
@@ -66,8 +66,8 @@ pub struct StoredChain {
 impl StoredChain {
     /// A chain over `store`, which must hold a genesis block of `spec`'s chain
     /// (see [`StoredChain::init_genesis`]).
-    pub fn new(store: Store, spec: ChainSpec) -> Self {
-        Self { store, spec, options: ExecOptions::default() }
+    pub fn new(store: impl Into<Arc<Store>>, spec: ChainSpec) -> Self {
+        Self { store: store.into(), spec, options: ExecOptions::default() }
     }
 
     /// Uses these executor options for every block.
@@ -77,7 +77,7 @@ impl StoredChain {
     }
 
     /// The store.
-    pub const fn store(&self) -> &Store {
+    pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 
