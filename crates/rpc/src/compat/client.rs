@@ -78,6 +78,6 @@ impl HttpClient {
             .ok_or_else(|| Error::Http(format!("response without Content-Length ({})", status.trim())))?;
         let mut buf = vec![0; length];
         conn.read_exact(&mut buf)?;
-        Ok(String::from_utf8(buf).map_err(|e| Error::Http(format!("response is not UTF-8: {e}")))?)
+        String::from_utf8(buf).map_err(|e| Error::Http(format!("response is not UTF-8: {e}")))
     }
 }
