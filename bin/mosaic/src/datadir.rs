@@ -12,7 +12,7 @@ use mosaic_storage::{Store, StoreOptions};
 use std::{
     io::IsTerminal,
     path::{Path, PathBuf},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 /// File name of the store inside a datadir.
@@ -30,6 +30,11 @@ pub(crate) struct ImportArgs {
     /// the datadir's chain otherwise.
     #[arg(long)]
     genesis: Option<PathBuf>,
+    /// Make commits durable (fsync) at most this many milliseconds apart
+    /// and at the end; 0 makes every block's commit durable. A crash loses
+    /// at most this much work, never consistency.
+    #[arg(long, default_value_t = 1000)]
+    flush_ms: u64,
     /// Block files: RLP blocks back to back (geth `export` format).
     #[arg(required = true)]
     files: Vec<PathBuf>,
@@ -52,7 +57,7 @@ pub(crate) struct ExportArgs {
 }
 
 /// Opens (or with `genesis`, creates) the chain in `datadir`.
-pub(crate) fn open_chain(datadir: &Path, genesis: Option<&Path>) -> Result<StoredChain> {
+pub(crate) fn open_chain(datadir: &Path, genesis: Option<&Path>, flush_ms: u64) -> Result<StoredChain> {
     let db = datadir.join(DB_FILE);
     let saved = datadir.join(GENESIS_FILE);
     let genesis_path = match genesis {
@@ -65,17 +70,20 @@ pub(crate) fn open_chain(datadir: &Path, genesis: Option<&Path>) -> Result<Store
         serde_json::from_slice(&text).with_context(|| format!("parsing {}", genesis_path.display()))?;
     let spec = ChainSpec::from_genesis(&genesis).map_err(|e| eyre!("{}: {e}", genesis_path.display()))?;
     std::fs::create_dir_all(datadir).with_context(|| format!("creating {}", datadir.display()))?;
-    let store = StoreOptions::new().open_or_create(&db)?;
+    // Commits are atomic either way; non-durable ones are made durable
+    // every `flush_ms` and at the end (see `with_flush_interval`).
+    let store = StoreOptions::new().durable(flush_ms == 0).open_or_create(&db)?;
     StoredChain::init_genesis(&store, &genesis, &spec)?;
     if !saved.exists() {
         std::fs::write(&saved, &text).with_context(|| format!("writing {}", saved.display()))?;
     }
-    Ok(StoredChain::new(store, spec).with_options(crate::exec_options()))
+    let chain = StoredChain::new(store, spec).with_options(crate::exec_options());
+    Ok(if flush_ms == 0 { chain } else { chain.with_flush_interval(Duration::from_millis(flush_ms)) })
 }
 
 /// `mosaic import`.
 pub(crate) fn import(args: &ImportArgs) -> Result<bool> {
-    let chain = open_chain(&args.datadir, args.genesis.as_deref())?;
+    let chain = open_chain(&args.datadir, args.genesis.as_deref(), args.flush_ms)?;
     let mut data = Vec::new();
     for path in &args.files {
         data.push((path, std::fs::read(path).with_context(|| format!("reading {}", path.display()))?));

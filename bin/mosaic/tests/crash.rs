@@ -30,6 +30,18 @@ fn import_args<'a>(datadir: &'a str, chain: &'a str, genesis: &'a str) -> Vec<&'
     vec!["import", "--datadir", datadir, "--genesis", genesis, chain]
 }
 
+/// Import with commits made durable every `flush_ms` (0: every block).
+fn import_with_flush<'a>(
+    datadir: &'a str,
+    chain: &'a str,
+    genesis: &'a str,
+    flush_ms: &'a str,
+) -> Vec<&'a str> {
+    let mut args = import_args(datadir, chain, genesis);
+    args.extend(["--flush-ms", flush_ms]);
+    args
+}
+
 /// Opens the datadir's store and checks its head against the stored trie.
 /// Returns the head number (`None` if killed before genesis committed).
 fn check_consistent(datadir: &Path, seed: u64, round: usize) -> Option<u64> {
@@ -72,7 +84,8 @@ fn import_survives_sigkill() {
     // Reference: one uninterrupted import.
     let reference_dir = dir.path().join("reference");
     let started = Instant::now();
-    let out = mosaic(&import_args(reference_dir.to_str().unwrap(), chain, genesis)).output().unwrap();
+    let reference_args = import_with_flush(reference_dir.to_str().unwrap(), chain, genesis, "0");
+    let out = mosaic(&reference_args).output().unwrap();
     let reference_time = started.elapsed();
     assert!(out.status.success(), "reference import: {}", String::from_utf8_lossy(&out.stderr));
     let reference_line = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().to_owned();
@@ -86,7 +99,10 @@ fn import_survives_sigkill() {
     let window = (2 * reference_time.as_micros() as u64 / kills as u64).max(1000);
     let mut heads = Vec::new();
     for round in 0..kills {
-        let mut child = mosaic(&import_args(datadir_str, chain, genesis)).spawn().unwrap();
+        // Alternate durable-per-block commits with non-durable commits
+        // flushed every few milliseconds: both must survive a kill.
+        let flush_ms = if round % 2 == 0 { "0" } else { "5" };
+        let mut child = mosaic(&import_with_flush(datadir_str, chain, genesis, flush_ms)).spawn().unwrap();
         std::thread::sleep(Duration::from_micros(rng.random_range(0..window)));
         let _ = child.kill(); // SIGKILL on Unix; fails harmlessly if it already exited.
         let _ = child.wait();

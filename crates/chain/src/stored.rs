@@ -20,7 +20,11 @@ use alloy_primitives::B256;
 use mosaic_executor::{ExecOptions, StateDiff};
 use mosaic_primitives::ChainSpec;
 use mosaic_storage::{BlockCommit, BlockRef, LatestState, Store, StoreError};
-use std::{collections::VecDeque, sync::Arc, sync::mpsc, time::Instant};
+use std::{
+    collections::VecDeque,
+    sync::{Arc, mpsc},
+    time::{Duration, Instant},
+};
 
 /// A committed block, reported to import progress callbacks.
 #[derive(Debug, Clone, Copy)]
@@ -61,13 +65,22 @@ pub struct StoredChain {
     store: Arc<Store>,
     spec: ChainSpec,
     options: ExecOptions,
+    flush_interval: Option<Duration>,
 }
 
 impl StoredChain {
     /// A chain over `store`, which must hold a genesis block of `spec`'s chain
     /// (see [`StoredChain::init_genesis`]).
     pub fn new(store: impl Into<Arc<Store>>, spec: ChainSpec) -> Self {
-        Self { store: store.into(), spec, options: ExecOptions::default() }
+        Self { store: store.into(), spec, options: ExecOptions::default(), flush_interval: None }
+    }
+
+    /// For a store opened with non-durable commits: during a pipelined
+    /// import, make the commits durable at most this long apart, and at the
+    /// end. A crash then loses at most that much work, never consistency.
+    pub const fn with_flush_interval(mut self, interval: Duration) -> Self {
+        self.flush_interval = Some(interval);
+        self
     }
 
     /// Uses these executor options for every block.
@@ -134,9 +147,16 @@ impl StoredChain {
     {
         let (tx, rx) = mpsc::sync_channel::<(FileBlock, B256, VerifiedBlock)>(1);
         let store = &self.store;
+        let flush_interval = self.flush_interval;
         std::thread::scope(|scope| {
             let committer = scope.spawn(move || {
                 let mut stats = ImportStats::default();
+                let mut last_flush = Instant::now();
+                let flush = |stats: &ImportStats| {
+                    store
+                        .flush()
+                        .map_err(|e| ImportFailure { stats: *stats, error: Box::new(ImportError::store(e)) })
+                };
                 for (block, hash, verified) in rx {
                     match commit(store, &block, hash, &verified) {
                         Ok(done) => {
@@ -145,8 +165,20 @@ impl StoredChain {
                             stats.gas += done.gas_used;
                             on_commit(&done);
                         }
-                        Err(error) => return Err(ImportFailure { stats, error: Box::new(error) }),
+                        Err(error) => {
+                            if flush_interval.is_some() {
+                                flush(&stats)?;
+                            }
+                            return Err(ImportFailure { stats, error: Box::new(error) });
+                        }
                     }
+                    if flush_interval.is_some_and(|every| last_flush.elapsed() >= every) {
+                        flush(&stats)?;
+                        last_flush = Instant::now();
+                    }
+                }
+                if flush_interval.is_some() {
+                    flush(&stats)?;
                 }
                 Ok(stats)
             });
