@@ -34,8 +34,16 @@ if [[ $quick == 1 ]]; then exit 0; fi
 cargo build --profile "$PROFILE" -p mosaic
 BIN="target/$PROFILE/mosaic"
 
+echo "==> mosaic import (rpc-compat chain into a fresh datadir)"
+datadir="$(mktemp -d)"
+trap 'rm -rf "$datadir"' EXIT
+"$BIN" import --datadir "$datadir" --genesis "$FIXTURES/rpc-compat/genesis.json" "$FIXTURES/rpc-compat/chain.rlp"
+
 echo "==> mosaic statetest"
 "$BIN" statetest "$FIXTURES/ethereum-tests/GeneralStateTests" | tail -n 50
 
 echo "==> mosaic blocktest"
 "$BIN" blocktest "$FIXTURES/ethereum-tests/BlockchainTests" | tail -n 50
+
+echo "==> mosaic blocktest --store (persistent import path)"
+"$BIN" blocktest --store "$FIXTURES/ethereum-tests/BlockchainTests" | tail -n 50

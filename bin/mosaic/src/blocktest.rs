@@ -1,6 +1,7 @@
 //! `mosaic blocktest`: BlockchainTests through block import.
 
 use crate::{
+    blocktest_store::StoreRunner,
     runner::{Report, json_files},
     statetest::{PreAccount, pre_state},
 };
@@ -26,6 +27,10 @@ pub(crate) struct BlockTestArgs {
     /// Print passing cases too.
     #[arg(long, short)]
     verbose: bool,
+    /// Import through the persistent store (redb in a temporary directory,
+    /// incremental state roots, reorgs by unwind) instead of memory.
+    #[arg(long)]
+    store: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,7 +70,7 @@ fn decode_hex(s: &str) -> Result<Vec<u8>, String> {
     alloy_primitives::hex::decode(s).map_err(|e| format!("bad hex: {e}"))
 }
 
-fn run_unit(unit: &Unit, verbose: bool) -> Result<(), String> {
+fn run_unit(unit: &Unit, verbose: bool, store: bool) -> Result<(), String> {
     let mut spec = ChainSpec::from_fork_name(&unit.network).map_err(|e| e.to_string())?;
     if let Some(id) = unit.config.as_ref().and_then(|c| c.chainid) {
         spec.chain_id = u64::try_from(id).map_err(|_| "chain id too large")?;
@@ -77,6 +82,9 @@ fn run_unit(unit: &Unit, verbose: bool) -> Result<(), String> {
     let root = state_root(&pre);
     if root != genesis.state_root {
         return Err(format!("genesis state root {root}, header says {}", genesis.state_root));
+    }
+    if store {
+        return run_unit_stored(unit, spec, &genesis, &pre, verbose);
     }
     let mut chain = MemoryChain::new(spec, genesis, pre).with_options(crate::exec_options());
     for (i, block) in unit.blocks.iter().enumerate() {
@@ -107,6 +115,44 @@ fn run_unit(unit: &Unit, verbose: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// [`run_unit`] through the persistent store.
+fn run_unit_stored(
+    unit: &Unit,
+    spec: ChainSpec,
+    genesis: &alloy_consensus::Header,
+    pre: &InMemoryState,
+    verbose: bool,
+) -> Result<(), String> {
+    let mut chain = StoreRunner::new(spec, genesis, pre)?;
+    for (i, block) in unit.blocks.iter().enumerate() {
+        let result = decode_hex(&block.rlp).and_then(|rlp| chain.import_rlp(&rlp));
+        match (result, &block.expect_exception) {
+            (Ok(hash), Some(expected)) => {
+                return Err(format!("block {i} ({hash}) imported, expected exception {expected}"));
+            }
+            (Err(e), None) => return Err(format!("block {i} rejected: {e}")),
+            (Err(e), Some(expected)) if verbose => {
+                println!("     block {i} rejected as expected ({expected}): {e}")
+            }
+            _ => {}
+        }
+    }
+    let head = chain.head()?;
+    if head != unit.lastblockhash {
+        return Err(format!("head {head}, expected {}", unit.lastblockhash));
+    }
+    if let Some(post) = &unit.post_state {
+        chain.check_post_state(&pre_state(post)?)?;
+    }
+    let header = chain.head_header()?;
+    if let Some(hash) = unit.post_state_hash
+        && hash != header.state_root
+    {
+        return Err(format!("post state root {}, expected {hash}", header.state_root));
+    }
+    Ok(())
+}
+
 /// Compares two states account by account, naming the first difference.
 fn compare_state(got: &InMemoryState, expected: &InMemoryState) -> Result<(), String> {
     let mut addresses: Vec<_> = got.accounts.keys().chain(expected.accounts.keys()).copied().collect();
@@ -121,7 +167,7 @@ fn compare_state(got: &InMemoryState, expected: &InMemoryState) -> Result<(), St
     Ok(())
 }
 
-fn run_file(path: &std::path::Path, report: &Report, verbose: bool) {
+fn run_file(path: &std::path::Path, report: &Report, verbose: bool, store: bool) {
     let file = path.display().to_string();
     let units: BTreeMap<String, Unit> = match std::fs::read(path)
         .map_err(|e| e.to_string())
@@ -136,7 +182,7 @@ fn run_file(path: &std::path::Path, report: &Report, verbose: bool) {
             report.skip(&case, &format!("unknown network {}", unit.network));
             continue;
         }
-        match run_unit(unit, verbose) {
+        match run_unit(unit, verbose, store) {
             Ok(()) => report.pass(&case),
             Err(e) => report.fail(&case, &e),
         }
@@ -148,6 +194,6 @@ fn run_file(path: &std::path::Path, report: &Report, verbose: bool) {
 pub(crate) fn run(args: &BlockTestArgs) -> eyre::Result<bool> {
     let files = json_files(&args.paths)?;
     let report = Report::new(files.len(), args.verbose);
-    files.par_iter().for_each(|path| run_file(path, &report, args.verbose));
+    files.par_iter().for_each(|path| run_file(path, &report, args.verbose, args.store));
     Ok(report.finish(args.list_skips))
 }

@@ -3,6 +3,7 @@
 
 mod bench;
 mod blocktest;
+mod blocktest_store;
 mod chaingen;
 mod datadir;
 mod runner;
