@@ -1,6 +1,7 @@
 //! `mosaic bench`: performance measurements (never tests).
 
 mod gigagas;
+mod import;
 mod workload;
 
 /// Arguments of `mosaic bench`.
@@ -14,11 +15,15 @@ pub(crate) struct BenchArgs {
 enum BenchKind {
     /// Build a ~1 Ggas block and time sequential vs parallel execution.
     Gigagas(gigagas::GigagasArgs),
+    /// Import a generated chain into a fresh datadir: persisted Mgas/s,
+    /// sequential vs parallel executor.
+    Import(import::ImportBenchArgs),
 }
 
 /// Runs the command.
 pub(crate) fn run(args: &BenchArgs) -> eyre::Result<bool> {
     match &args.kind {
         BenchKind::Gigagas(a) => gigagas::run(a),
+        BenchKind::Import(a) => import::run(a),
     }
 }
