@@ -21,15 +21,24 @@ pub struct IoTest {
     pub name: String,
     /// Requests in order.
     pub exchanges: Vec<Exchange>,
+    /// The header says `speconly:`: hive checks such responses against the
+    /// specification's schema only, not for equality.
+    pub speconly: bool,
 }
 
 /// Parses one `.io` file.
 pub fn parse(name: String, text: &str) -> Result<IoTest> {
     let mut exchanges = Vec::new();
     let mut pending: Option<String> = None;
+    let mut speconly = false;
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
-        if line.is_empty() || line.starts_with("//") {
+        if let Some(comment) = line.strip_prefix("//") {
+            speconly |=
+                exchanges.is_empty() && pending.is_none() && comment.trim_start().starts_with("speconly:");
+            continue;
+        }
+        if line.is_empty() {
             continue;
         }
         if let Some(request) = line.strip_prefix(">>") {
@@ -54,7 +63,7 @@ pub fn parse(name: String, text: &str) -> Result<IoTest> {
     if pending.is_some() {
         return Err(Error::Format(format!("{name}: last request has no response")));
     }
-    Ok(IoTest { name, exchanges })
+    Ok(IoTest { name, exchanges, speconly })
 }
 
 /// Every `.io` file under `dir`, sorted by name.
@@ -93,5 +102,8 @@ mod tests {
         assert!(parse("m/t".into(), ">> {}\n>> {}\n").is_err());
         assert!(parse("m/t".into(), "<< {}\n").is_err());
         assert!(parse("m/t".into(), ">> {}\n").is_err());
+        assert!(!test.speconly);
+        let spec = parse("m/t".into(), "// about\n// speconly: schema only\n>> {}\n<< {}\n").unwrap();
+        assert!(spec.speconly);
     }
 }

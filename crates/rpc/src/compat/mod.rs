@@ -5,6 +5,9 @@
 pub mod client;
 pub mod diff;
 pub mod io;
+mod runner;
+
+pub use runner::{CompatSummary, is_out_of_scope, run_compat_suite};
 
 /// Errors of the replay harness (not of the node under test).
 #[derive(Debug, thiserror::Error)]
