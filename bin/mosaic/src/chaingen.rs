@@ -13,7 +13,9 @@ use alloy_genesis::Genesis;
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256, keccak256};
 use clap::Args;
 use eyre::{Result, eyre};
-use mosaic_chain::{BlockAttributes, BlockError, build_block, genesis_header, genesis_state, write_block};
+use mosaic_chain::{
+    BlockAttributes, BlockError, build_block, dev_genesis_json, genesis_header, genesis_state, write_block,
+};
 use mosaic_executor::{ExecOptions, InMemoryState};
 use mosaic_primitives::ChainSpec;
 use mosaic_trie::{MemoryTrieStore, state_root_incremental};
@@ -78,32 +80,6 @@ fn sign(key: &k256::ecdsa::SigningKey, tx: TxEip1559) -> Result<TxEnvelope> {
     let (sig, recovery) = key.sign_prehash_recoverable(hash.as_slice()).map_err(|e| eyre!("signing: {e}"))?;
     let signature = Signature::from_signature_and_parity(sig, recovery.is_y_odd());
     Ok(tx.into_signed(signature).into())
-}
-
-/// A geth-format genesis with every fork through Prague active at 0.
-pub(crate) fn dev_genesis_json(chain_id: u64, alloc: serde_json::Value) -> serde_json::Value {
-    let blob = |target: u64, max: u64, fraction: u64| serde_json::json!({"target": target, "max": max, "baseFeeUpdateFraction": fraction});
-    serde_json::json!({
-        "config": {
-            "chainId": chain_id,
-            "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
-            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
-            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0,
-            "terminalTotalDifficulty": 0, "terminalTotalDifficultyPassed": true,
-            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0,
-            "depositContractAddress": "0x0000000000000000000000000000000000000000",
-            "blobSchedule": {"cancun": blob(3, 6, 3338477), "prague": blob(6, 9, 5007716)}
-        },
-        "nonce": "0x0",
-        "timestamp": "0x0",
-        "extraData": "0x",
-        "gasLimit": "0x1c9c380",
-        "difficulty": "0x0",
-        "mixHash": "0x0000000000000000000000000000000000000000000000000000000000000000",
-        "coinbase": "0x0000000000000000000000000000000000000000",
-        "baseFeePerGas": "0x3b9aca00",
-        "alloc": alloc
-    })
 }
 
 /// Generates the chain into `args.out`; returns the total gas.

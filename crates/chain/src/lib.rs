@@ -8,6 +8,7 @@
 //! the receipts, bloom, gas, requests and state roots the header commits to.
 
 mod builder;
+mod dev;
 mod error;
 mod genesis;
 mod import;
@@ -16,12 +17,14 @@ mod pool;
 mod receipts;
 mod rlp_file;
 mod root;
+mod sequencer;
 mod stored;
 mod txs;
 mod validation;
 mod verify;
 
 pub use builder::{BlockAttributes, BuiltBlock, Skipped, build_block};
+pub use dev::{DEV_ACCOUNTS, DEV_BALANCE, DEV_CHAIN_ID, dev_genesis, dev_genesis_json};
 pub use error::{BlockError, ImportError};
 pub use genesis::{genesis_header, genesis_state};
 pub use import::{ImportedBlock, MemoryChain};
@@ -34,6 +37,7 @@ pub use pool::{
 pub use receipts::block_receipts;
 pub use rlp_file::{BlockFileError, FileBlock, RlpBlocks, write_block};
 pub use root::{state_root, storage_root_of};
+pub use sequencer::{Produced, Sequencer};
 pub use stored::{Committed, ExportError, ImportFailure, ImportStats, StoredChain};
 pub use txs::{recover_senders, tx_rules};
 pub use validation::{expected_base_fee, expected_excess_blob_gas, validate_body, validate_header};

@@ -94,6 +94,11 @@ impl StoredChain {
         &self.store
     }
 
+    /// The executor options used for every block.
+    pub const fn options(&self) -> &ExecOptions {
+        &self.options
+    }
+
     /// The chain specification.
     pub const fn spec(&self) -> &ChainSpec {
         &self.spec
