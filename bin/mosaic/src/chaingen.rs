@@ -90,11 +90,7 @@ pub(crate) fn generate(args: &GenChainArgs) -> Result<u64> {
         alloc.insert(address_of(key).to_string(), serde_json::json!({"balance": "0xd3c21bcecceda1000000"}));
     }
     alloc.insert(STORE_ADDRESS.to_string(), serde_json::json!({"balance": "0x0", "code": STORE_CODE}));
-    for (address, code) in mosaic_primitives::system_contracts::system_contracts() {
-        alloc
-            .insert(address.to_string(), serde_json::json!({"balance": "0x0", "code": code, "nonce": "0x1"}));
-    }
-    let genesis_json = dev_genesis_json(1337, serde_json::Value::Object(alloc));
+    let genesis_json = dev_genesis_json(1337, alloc);
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(args.out.join("genesis.json"), serde_json::to_vec_pretty(&genesis_json)?)?;
     let genesis: Genesis = serde_json::from_value(genesis_json)?;
