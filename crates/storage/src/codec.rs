@@ -192,6 +192,59 @@ pub(crate) fn storage_history_key(address: &Address, slot: &U256, block: u64) ->
     concat(&[address.as_slice(), &slot.to_be_bytes::<32>(), &block.to_be_bytes()])
 }
 
+/// `hashed address ++ block`.
+pub(crate) fn hashed_account_history_key(hashed_address: &B256, block: u64) -> [u8; 40] {
+    concat(&[hashed_address.as_slice(), &block.to_be_bytes()])
+}
+
+/// `hashed address ++ hashed slot ++ block`.
+pub(crate) fn hashed_storage_history_key(hashed_address: &B256, hashed_slot: &B256, block: u64) -> [u8; 72] {
+    concat(&[hashed_address.as_slice(), hashed_slot.as_slice(), &block.to_be_bytes()])
+}
+
+/// `block ++ key`: a trie node changeset key.
+pub(crate) fn node_change_key(block: u64, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + key.len());
+    out.extend_from_slice(&block.to_be_bytes());
+    out.extend_from_slice(key);
+    out
+}
+
+/// The history form of a trie node key (`raw` bytes of account prefix, then
+/// one byte per nibble): the prefix, each nibble plus one, and a `0`
+/// terminator (see `tables`).
+pub(crate) fn node_history_prefix(key: &[u8], raw: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len() + 9);
+    let (prefix, nibbles) = key.split_at(raw.min(key.len()));
+    out.extend_from_slice(prefix);
+    out.extend(nibbles.iter().map(|nibble| nibble + 1));
+    out.push(0);
+    out
+}
+
+/// [`node_history_prefix`] followed by the block.
+pub(crate) fn node_history_key(key: &[u8], raw: usize, block: u64) -> Vec<u8> {
+    let mut out = node_history_prefix(key, raw);
+    out.extend_from_slice(&block.to_be_bytes());
+    out
+}
+
+/// The node key of a history entry ([`node_history_key`]'s inverse), `None`
+/// if the entry is malformed.
+pub(crate) fn node_key_from_history(entry: &[u8], raw: usize) -> Option<Vec<u8>> {
+    let body = entry.len().checked_sub(9).and_then(|len| entry.get(..len))?;
+    if entry.get(body.len()) != Some(&0) || body.len() < raw {
+        return None;
+    }
+    let (prefix, nibbles) = body.split_at(raw);
+    let mut out = Vec::with_capacity(body.len());
+    out.extend_from_slice(prefix);
+    for byte in nibbles {
+        out.push(byte.checked_sub(1).filter(|nibble| *nibble < 16)?);
+    }
+    Some(out)
+}
+
 /// The block number in the last 8 bytes of a history key.
 pub(crate) fn block_suffix(key: &[u8]) -> u64 {
     let mut bytes = [0u8; 8];
@@ -251,5 +304,30 @@ mod tests {
         let change = storage_change_key(9, &address, &U256::from(5));
         assert_eq!(split_storage_change_key(&change), (address, U256::from(5)));
         assert!(account_history_key(&address, 1) < account_history_key(&address, 256));
+    }
+
+    #[test]
+    fn node_history_keys_keep_path_order_and_round_trip() {
+        let paths: [&[u8]; 6] = [&[], &[0], &[0, 0], &[0, 15], &[1], &[15, 15, 15]];
+        for raw in [0usize, 32] {
+            let prefix = vec![0xabu8; raw];
+            let mut last: Option<Vec<u8>> = None;
+            for path in paths {
+                let key = [prefix.as_slice(), path].concat();
+                for block in [0u64, 1, 0x0100, u64::MAX] {
+                    let entry = node_history_key(&key, raw, block);
+                    assert_eq!(node_key_from_history(&entry, raw), Some(key.clone()));
+                    assert_eq!(block_suffix(&entry), block);
+                    // Every entry of a path sorts after all entries of the paths before it.
+                    if let Some(last) = &last {
+                        assert!(*last < entry, "{path:?} at {block}");
+                    }
+                }
+                last = Some(node_history_key(&key, raw, u64::MAX));
+            }
+        }
+        assert_eq!(node_key_from_history(&[1, 1, 0, 0, 0, 0, 0, 0, 0], 0), None);
+        assert_eq!(node_key_from_history(&[17, 0, 0, 0, 0, 0, 0, 0, 0, 0], 0), None);
+        assert_eq!(node_key_from_history(&[0; 5], 0), None);
     }
 }

@@ -81,11 +81,11 @@ fn apply_diff(
         let hashed = keccak256(address);
         hashed_addresses.insert(hashed);
         for (slot, old_value) in apply_storage(state, address, &hashed, change)? {
-            history.record_slot(block, address, &slot, old_value)?;
+            history.record_slot(block, address, &hashed, &slot, old_value)?;
         }
         let new = new_account(state, address, &hashed, change, trie)?;
         let old = state.put_account(address, &hashed, new.as_ref())?;
-        history.record_account(block, address, old.as_ref())?;
+        history.record_account(block, address, &hashed, old.as_ref())?;
     }
     if let Some(extra) = trie.accounts.keys().find(|hashed| !hashed_addresses.contains(*hashed)) {
         return Err(StoreError::TrieMismatch {

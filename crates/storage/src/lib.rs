@@ -7,8 +7,15 @@
 //! unwound ([`Store::unwind_to`]). One redb write transaction commits one
 //! block ([`Store::commit_block`]). The executor reads through
 //! [`LatestState`] / [`HistoricalState`], which implement
-//! [`mosaic_executor::StateProvider`]; nothing above this crate sees redb.
-//! Table layouts and value encodings are documented in `tables` and `codec`.
+//! [`mosaic_executor::StateProvider`]; both also implement
+//! [`mosaic_trie::TrieReader`], so state roots and EIP-1186 proofs
+//! ([`HistoricalState::account_proof`]) work at the head and at any retained
+//! past block (trie nodes are stored for the head only; key-ordered histories
+//! of hashed leaves and node changes give their values after any block).
+//! [`LatestState::full_state_root`] recomputes a root from every leaf, the
+//! baseline and cross-check of the incremental one. Nothing above this crate
+//! sees redb. Table layouts and value encodings are documented in `tables`
+//! and `codec`.
 //!
 //! ```no_run
 //! use alloy_consensus::{Block, ReceiptEnvelope, TxEnvelope};
@@ -36,7 +43,9 @@ mod code_cache;
 mod codec;
 mod commit;
 mod error;
+mod full_root;
 mod genesis;
+mod history_trie;
 mod provider;
 mod snapshot;
 mod state_tables;

@@ -74,6 +74,11 @@ impl HistoricalState {
     pub const fn block(&self) -> u64 {
         self.block
     }
+
+    /// The underlying snapshot.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
 }
 
 impl StateProvider for HistoricalState {

@@ -7,7 +7,8 @@ use crate::{
     StoreResult,
     codec::{
         StoredAccount, account_change_key, account_history_key, decode_value, encode_opt_account,
-        encode_value, hashed_storage_key, storage_change_key, storage_history_key, storage_key,
+        encode_value, hashed_account_history_key, hashed_storage_history_key, hashed_storage_key,
+        storage_change_key, storage_history_key, storage_key,
     },
     tables::*,
 };
@@ -123,12 +124,15 @@ impl<'t> StateTables<'t> {
     }
 }
 
-/// Changesets (old values by block) and the history index (blocks by key).
+/// Changesets (old values by block), the history index (blocks by key) and
+/// the hashed histories (old values by hashed key and block).
 pub(crate) struct HistoryTables<'t> {
     pub(crate) account_changes: Table<'t, &'static [u8; 28], &'static [u8]>,
     pub(crate) storage_changes: Table<'t, &'static [u8; 60], &'static [u8]>,
     pub(crate) account_history: Table<'t, &'static [u8; 28], ()>,
     pub(crate) storage_history: Table<'t, &'static [u8; 60], ()>,
+    hashed_account_history: Table<'t, &'static [u8; 40], &'static [u8]>,
+    hashed_storage_history: Table<'t, &'static [u8; 72], &'static [u8]>,
 }
 
 impl<'t> HistoryTables<'t> {
@@ -138,19 +142,24 @@ impl<'t> HistoryTables<'t> {
             storage_changes: txn.open_table(STORAGE_CHANGES)?,
             account_history: txn.open_table(ACCOUNT_HISTORY)?,
             storage_history: txn.open_table(STORAGE_HISTORY)?,
+            hashed_account_history: txn.open_table(HASHED_ACCOUNT_HISTORY)?,
+            hashed_storage_history: txn.open_table(HASHED_STORAGE_HISTORY)?,
         })
     }
 
-    /// Records the account before `block` changed it.
+    /// Records the account before `block` changed it (`hashed` is
+    /// `keccak256(address)`).
     pub(crate) fn record_account(
         &mut self,
         block: u64,
         address: &Address,
+        hashed: &B256,
         old: Option<&StoredAccount>,
     ) -> StoreResult<()> {
         let old = encode_opt_account(old);
         self.account_changes.insert(&account_change_key(block, address), old.as_slice())?;
         self.account_history.insert(&account_history_key(address, block), ())?;
+        self.hashed_account_history.insert(&hashed_account_history_key(hashed, block), old.as_slice())?;
         Ok(())
     }
 
@@ -159,12 +168,38 @@ impl<'t> HistoryTables<'t> {
         &mut self,
         block: u64,
         address: &Address,
+        hashed: &B256,
         slot: &U256,
         old: U256,
     ) -> StoreResult<()> {
         let old = encode_value(old);
         self.storage_changes.insert(&storage_change_key(block, address, slot), old.as_slice())?;
         self.storage_history.insert(&storage_history_key(address, slot, block), ())?;
+        let hashed_slot = keccak256(slot.to_be_bytes::<32>());
+        self.hashed_storage_history
+            .insert(&hashed_storage_history_key(hashed, &hashed_slot, block), old.as_slice())?;
+        Ok(())
+    }
+
+    /// Drops the index entries of an account change of `block` (unwind,
+    /// pruning); the changeset entry is removed by the caller.
+    pub(crate) fn forget_account(&mut self, block: u64, address: &Address, hashed: &B256) -> StoreResult<()> {
+        self.account_history.remove(&account_history_key(address, block))?;
+        self.hashed_account_history.remove(&hashed_account_history_key(hashed, block))?;
+        Ok(())
+    }
+
+    /// Drops the index entries of a slot change of `block`.
+    pub(crate) fn forget_slot(
+        &mut self,
+        block: u64,
+        address: &Address,
+        hashed: &B256,
+        slot: &U256,
+    ) -> StoreResult<()> {
+        self.storage_history.remove(&storage_history_key(address, slot, block))?;
+        let hashed_slot = keccak256(slot.to_be_bytes::<32>());
+        self.hashed_storage_history.remove(&hashed_storage_history_key(hashed, &hashed_slot, block))?;
         Ok(())
     }
 }

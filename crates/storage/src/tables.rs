@@ -23,13 +23,30 @@
 //! | `storage_history` | address ++ slot ++ block (60) | () |
 //! | `account_trie_changes` | block ++ path | node before the block, empty if absent |
 //! | `storage_trie_changes` | block ++ keccak(address) ++ path | node before the block |
+//! | `hashed_account_history` | keccak(address) ++ block (40) | account before the block, empty if absent |
+//! | `hashed_storage_history` | keccak(address) ++ keccak(slot) ++ block (72) | value before the block, empty if zero |
+//! | `account_trie_history` | history path ++ block | () : the node changed in that block |
+//! | `storage_trie_history` | keccak(address) ++ history path ++ block | () |
+//!
+//! The `*_changes` tables are ordered by block (unwind and pruning visit one
+//! block); the `*_history` tables by key, so that a value as of block N is
+//! one range scan: the first entry of the key after N holds (or, for trie
+//! nodes, points to) the value before that change, which is the value after
+//! N. The hashed histories carry the old value itself, since the plain
+//! changesets cannot be found from a hashed key. A history path is the node
+//! path with every nibble stored as `nibble + 1` and a `0` terminator, so
+//! that the block suffix of one path never sorts among the entries of a
+//! longer path while paths keep their nibble order.
 
 use redb::{TableDefinition, WriteTransaction};
 
 /// Format marker prefix stored under [`FORMAT_KEY`].
 pub(crate) const FORMAT_MAGIC: &[u8] = b"mosaic-db";
 /// The format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// Version 2 added the key-ordered histories of hashed state and trie nodes
+/// (historical roots and proofs); version 1 files are refused.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// `meta` key of the format marker: `FORMAT_MAGIC ++ version (u32 BE)`.
 pub(crate) const FORMAT_KEY: &str = "format";
@@ -66,6 +83,14 @@ pub(crate) const ACCOUNT_TRIE_CHANGES: TableDefinition<'_, &[u8], &[u8]> =
     TableDefinition::new("account_trie_changes");
 pub(crate) const STORAGE_TRIE_CHANGES: TableDefinition<'_, &[u8], &[u8]> =
     TableDefinition::new("storage_trie_changes");
+pub(crate) const HASHED_ACCOUNT_HISTORY: TableDefinition<'_, &[u8; 40], &[u8]> =
+    TableDefinition::new("hashed_account_history");
+pub(crate) const HASHED_STORAGE_HISTORY: TableDefinition<'_, &[u8; 72], &[u8]> =
+    TableDefinition::new("hashed_storage_history");
+pub(crate) const ACCOUNT_TRIE_HISTORY: TableDefinition<'_, &[u8], ()> =
+    TableDefinition::new("account_trie_history");
+pub(crate) const STORAGE_TRIE_HISTORY: TableDefinition<'_, &[u8], ()> =
+    TableDefinition::new("storage_trie_history");
 
 /// Creates every table (a no-op for those that exist).
 pub(crate) fn create_all(txn: &WriteTransaction) -> Result<(), redb::TableError> {
@@ -94,5 +119,9 @@ pub(crate) fn create_all(txn: &WriteTransaction) -> Result<(), redb::TableError>
     touch(txn, ACCOUNT_HISTORY)?;
     touch(txn, STORAGE_HISTORY)?;
     touch(txn, ACCOUNT_TRIE_CHANGES)?;
-    touch(txn, STORAGE_TRIE_CHANGES)
+    touch(txn, STORAGE_TRIE_CHANGES)?;
+    touch(txn, HASHED_ACCOUNT_HISTORY)?;
+    touch(txn, HASHED_STORAGE_HISTORY)?;
+    touch(txn, ACCOUNT_TRIE_HISTORY)?;
+    touch(txn, STORAGE_TRIE_HISTORY)
 }

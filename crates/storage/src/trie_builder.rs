@@ -112,6 +112,25 @@ impl<F: FnMut(&Nibbles, &StoredNode) -> StoreResult<()>> StreamingTrie<F> {
         Ok(())
     }
 
+    /// Whether no leaf was added.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    /// Closes every pending subtree into one and returns how a branch whose
+    /// children sit at depth `depth` refers to it (every key must share its
+    /// first `depth` nibbles), and whether it is a branch or an extension
+    /// (not a leaf); `None` without leaves.
+    pub(crate) fn finish_child(mut self, depth: usize) -> StoreResult<Option<(RlpNode, bool)>> {
+        while self.stack.len() > 1 {
+            self.close_top_run()?;
+        }
+        Ok(self.stack.pop().map(|top| {
+            let is_branch = matches!(top.subtree, Subtree::Branch { .. });
+            (top.subtree.reference(depth, &mut self.buf), is_branch)
+        }))
+    }
+
     /// Closes every pending subtree and returns the root hash.
     pub(crate) fn finish(mut self) -> StoreResult<B256> {
         while self.stack.len() > 1 {

@@ -8,8 +8,7 @@ use crate::{
     Store, StoreError, StoreResult,
     blocks::delete_block,
     codec::{
-        account_change_key, account_history_key, decode_opt_account, decode_value, split_storage_change_key,
-        storage_change_key, storage_history_key,
+        account_change_key, decode_opt_account, decode_value, split_storage_change_key, storage_change_key,
     },
     state_tables::{HistoryTables, StateTables},
     store::{BlockRef, read_head, read_history_start, write_head},
@@ -18,6 +17,24 @@ use crate::{
 };
 use alloy_primitives::{Address, B256, U256, keccak256};
 use redb::{ReadableTable, WriteTransaction};
+
+/// `keccak256` of the last address asked for (storage changes come grouped
+/// by address).
+#[derive(Default)]
+struct HashCache(Option<(Address, B256)>);
+
+impl HashCache {
+    fn get(&mut self, address: Address) -> B256 {
+        match self.0 {
+            Some((cached, hash)) if cached == address => hash,
+            _ => {
+                let hash = keccak256(address);
+                self.0 = Some((address, hash));
+                hash
+            }
+        }
+    }
+}
 
 /// Account changes of `block`, removed from the changeset table.
 fn take_account_changes(history: &mut HistoryTables<'_>, block: u64) -> StoreResult<Vec<(Address, Vec<u8>)>> {
@@ -58,22 +75,16 @@ fn revert_block(txn: &WriteTransaction, block: u64) -> StoreResult<()> {
     let mut history = HistoryTables::open(txn)?;
     for (address, old) in take_account_changes(&mut history, block)? {
         let old = decode_opt_account(&old, "account_changes")?;
-        state.put_account(&address, &keccak256(address), old.as_ref())?;
-        history.account_history.remove(&account_history_key(&address, block))?;
+        let hashed = keccak256(address);
+        state.put_account(&address, &hashed, old.as_ref())?;
+        history.forget_account(block, &address, &hashed)?;
     }
-    let mut hashed: Option<(Address, B256)> = None;
+    let mut hashed = HashCache::default();
     for (address, slot, old) in take_storage_changes(&mut history, block)? {
-        let hashed_address = match hashed {
-            Some((cached, hash)) if cached == address => hash,
-            _ => {
-                let hash = keccak256(address);
-                hashed = Some((address, hash));
-                hash
-            }
-        };
+        let hashed_address = hashed.get(address);
         let old = decode_value(&old, "storage_changes")?;
         state.put_slot(&address, &hashed_address, &slot, old)?;
-        history.storage_history.remove(&storage_history_key(&address, &slot, block))?;
+        history.forget_slot(block, &address, &hashed_address, &slot)?;
     }
     TrieTables::open(txn)?.revert(block)?;
     delete_block(txn, block)
@@ -119,10 +130,11 @@ impl Store {
             let mut history = HistoryTables::open(&txn)?;
             for block in start..before {
                 for (address, _) in take_account_changes(&mut history, block)? {
-                    history.account_history.remove(&account_history_key(&address, block))?;
+                    history.forget_account(block, &address, &keccak256(address))?;
                 }
+                let mut hashed = HashCache::default();
                 for (address, slot, _) in take_storage_changes(&mut history, block)? {
-                    history.storage_history.remove(&storage_history_key(&address, &slot, block))?;
+                    history.forget_slot(block, &address, &hashed.get(address), &slot)?;
                 }
             }
             TrieTables::open(&txn)?.forget_before(before)?;

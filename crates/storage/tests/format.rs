@@ -75,6 +75,16 @@ fn foreign_and_newer_files_are_refused() {
         matches!(result, Err(StoreError::UnsupportedVersion { found, supported, .. }) if found == FORMAT_VERSION + 1 && supported == FORMAT_VERSION),
         "{result:?}"
     );
+    // A file of the previous format (no key-ordered trie history) is refused too.
+    let older = dir.path().join("older");
+    let mut old_marker = b"mosaic-db".to_vec();
+    old_marker.extend_from_slice(&(FORMAT_VERSION - 1).to_be_bytes());
+    redb_with_meta(&older, Some(&old_marker));
+    let result = Store::open(&older);
+    assert!(
+        matches!(result, Err(StoreError::UnsupportedVersion { found, .. }) if found == FORMAT_VERSION - 1),
+        "{result:?}"
+    );
     // The refused file was not modified into something else.
     let db = redb::Database::open(&newer).expect("still redb");
     let txn = db.begin_read().expect("read");

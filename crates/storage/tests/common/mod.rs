@@ -104,8 +104,18 @@ pub fn random_genesis(rng: &mut StdRng, pool: &Pool, accounts: usize) -> InMemor
 /// A random canonical diff against `model`: updates, creations, storage
 /// writes and deletions, wipes and destructions, new code.
 pub fn random_diff(rng: &mut StdRng, model: &InMemoryState, pool: &Pool) -> StateDiff {
+    random_diff_sized(rng, model, pool, 8)
+}
+
+/// [`random_diff`] touching fewer than `max_accounts` accounts.
+pub fn random_diff_sized(
+    rng: &mut StdRng,
+    model: &InMemoryState,
+    pool: &Pool,
+    max_accounts: usize,
+) -> StateDiff {
     let mut diff = StateDiff::default();
-    for _ in 0..rng.random_range(0..8) {
+    for _ in 0..rng.random_range(0..max_accounts) {
         let address = pool.addresses[rng.random_range(0..pool.addresses.len())];
         if diff.accounts.contains_key(&address) {
             continue;
@@ -241,6 +251,8 @@ pub struct Chain {
     pub hashes: Vec<B256>,
     /// State fingerprint after block `i`.
     pub fingerprints: Vec<B256>,
+    /// Entry count of every table after block `i`.
+    pub counts: Vec<Vec<(&'static str, u64)>>,
 }
 
 impl Chain {
@@ -251,8 +263,18 @@ impl Chain {
         let header = header(0, B256::ZERO, reference_root(&genesis));
         let head = store.init_genesis(&genesis, &header).expect("genesis");
         assert_eq!(head, BlockRef { number: 0, hash: header.hash_slow() });
-        let fingerprint = store.snapshot().expect("snapshot").state_fingerprint().expect("fingerprint");
-        Self { store, pool, models: vec![genesis], hashes: vec![head.hash], fingerprints: vec![fingerprint] }
+        let snapshot = store.snapshot().expect("snapshot");
+        let fingerprint = snapshot.state_fingerprint().expect("fingerprint");
+        let counts = snapshot.entry_counts().expect("counts");
+        drop(snapshot);
+        Self {
+            store,
+            pool,
+            models: vec![genesis],
+            hashes: vec![head.hash],
+            fingerprints: vec![fingerprint],
+            counts: vec![counts],
+        }
     }
 
     /// Commits one random block, checking its root against the reference.
@@ -262,10 +284,18 @@ impl Chain {
         self.commit_diff(rng, model, &diff)
     }
 
+    /// Commits one random block touching fewer than `max_accounts` accounts.
+    pub fn commit_random_sized(&mut self, rng: &mut StdRng, max_accounts: usize) -> BlockRef {
+        let model = self.models.last().expect("genesis").clone();
+        let diff = random_diff_sized(rng, &model, &self.pool, max_accounts);
+        self.commit_diff(rng, model, &diff)
+    }
+
     /// Commits `diff` on top of the head.
     pub fn commit_diff(&mut self, rng: &mut StdRng, mut model: InMemoryState, diff: &StateDiff) -> BlockRef {
         let latest = self.store.latest_state().expect("latest");
         let (root, trie) = latest.trie_updates(diff).expect("trie updates");
+        assert_eq!(latest.full_state_root(diff).expect("full root"), root, "from-scratch root differs");
         model.apply(diff);
         assert_eq!(root, reference_root(&model), "incremental root differs from reference");
         let number = self.models.len() as u64;
@@ -280,8 +310,9 @@ impl Chain {
         assert_eq!(head, BlockRef { number, hash });
         self.models.push(model);
         self.hashes.push(hash);
-        let fingerprint = self.store.snapshot().expect("snapshot").state_fingerprint().expect("fingerprint");
-        self.fingerprints.push(fingerprint);
+        let snapshot = self.store.snapshot().expect("snapshot");
+        self.fingerprints.push(snapshot.state_fingerprint().expect("fingerprint"));
+        self.counts.push(snapshot.entry_counts().expect("counts"));
         head
     }
 
@@ -291,5 +322,6 @@ impl Chain {
         self.models.truncate(keep);
         self.hashes.truncate(keep);
         self.fingerprints.truncate(keep);
+        self.counts.truncate(keep);
     }
 }
