@@ -8,7 +8,7 @@
 use crate::{
     api::{Api, logs::LogFilter},
     error::ApiError,
-    params,
+    params::{self, BlockId, BlockTag},
     types::{BlockReceiptsInput, RpcHeader, RpcLog, RpcTransaction, block_logs},
 };
 use alloy_primitives::B256;
@@ -59,22 +59,23 @@ impl IdProvider for HexIds {
     }
 }
 
-/// Reads blocks `from..=to` for the subscribers.
+/// Reads blocks `from..=to` for the subscribers (they enter the block
+/// cache: receipts of new blocks are what clients ask for next).
 fn load_blocks(api: &Api, from: u64, to: u64) -> Vec<Arc<NewBlock>> {
     let Ok(snapshot) = api.snapshot() else { return Vec::new() };
     let mut out = Vec::new();
     for number in from..=to {
-        let Ok(Some(block)) = snapshot.block_by_number(number) else { continue };
-        let Ok(Some(hash)) = snapshot.block_hash(number) else { continue };
-        let receipts = snapshot.receipts(hash).ok().flatten().unwrap_or_default();
+        let Ok(Some(block)) = api.block(&snapshot, BlockId::Tag(BlockTag::Number(number))) else { continue };
+        let Ok(receipts) = block.receipts(&snapshot) else { continue };
         let input = BlockReceiptsInput {
             header: &block.header,
-            hash,
+            hash: block.block.hash,
             txs: &block.body.transactions,
             receipts: &receipts,
             blob_base_fee: None,
         };
-        let Ok(header) = serde_json::value::to_raw_value(&RpcHeader::new(&block.header, hash)) else {
+        let Ok(header) = serde_json::value::to_raw_value(&RpcHeader::new(&block.header, block.block.hash))
+        else {
             continue;
         };
         out.push(Arc::new(NewBlock { header, logs: block_logs(&input) }));

@@ -3,9 +3,9 @@
 //! `eth_getUncleByBlock*AndIndex` and `eth_getBlockReceipts`. An unknown
 //! block is `null`, as in geth.
 
-use super::{Api, Json, Kind, Method, json, txs::senders};
+use super::{Api, CachedBlock, Json, Kind, Method, json};
 use crate::{
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     params::{self, Args, BlockId, BlockTag},
     types::{
         BlockReceiptsInput, BlockTransactions, RpcBlock, RpcHeader, RpcTransaction, TxBlock, block_receipts,
@@ -14,7 +14,7 @@ use crate::{
 use alloy_consensus::{Block, Header, TxEnvelope};
 use alloy_primitives::{B256, U64};
 use jsonrpsee::types::Params;
-use mosaic_storage::{BlockRef, Snapshot};
+use mosaic_storage::Body;
 
 pub(crate) const METHODS: [(&str, Kind, Method); 11] = [
     ("eth_getBlockByNumber", Kind::Blocking, get_block_by_number),
@@ -30,15 +30,6 @@ pub(crate) const METHODS: [(&str, Kind, Method); 11] = [
     ("eth_getHeaderByHash", Kind::Quick, get_header_by_hash),
 ];
 
-/// A stored block by selector, `None` if unknown.
-pub(crate) fn load_block(
-    snapshot: &Snapshot,
-    id: BlockId,
-) -> ApiResult<Option<(BlockRef, Block<TxEnvelope>)>> {
-    let Some(block) = Api::resolve(snapshot, id)? else { return Ok(None) };
-    Ok(snapshot.block(block.hash)?.map(|b| (block, b)))
-}
-
 /// The blob base fee of a block, `None` before Cancun.
 pub(crate) fn blob_base_fee(api: &Api, header: &Header) -> Option<u128> {
     let schedule = api.ctx.spec.blob_schedule(header.number, header.timestamp)?;
@@ -49,35 +40,33 @@ pub(crate) fn blob_base_fee(api: &Api, header: &Header) -> Option<u128> {
     ))
 }
 
-fn block_json(api: &Api, block_ref: BlockRef, block: &Block<TxEnvelope>, full: bool) -> ApiResult<RpcBlock> {
+fn block_json(block: &CachedBlock, full: bool) -> ApiResult<RpcBlock> {
     let header = &block.header;
+    let txs = &block.body.transactions;
     let transactions = if full {
-        let from = senders(api, header, &block.body.transactions)?;
+        let senders = block.senders()?;
         BlockTransactions::Full(
-            block
-                .body
-                .transactions
-                .iter()
-                .zip(from)
+            txs.iter()
+                .zip(senders.iter())
                 .enumerate()
                 .map(|(index, (tx, from))| {
                     let at = TxBlock {
-                        hash: block_ref.hash,
+                        hash: block.block.hash,
                         number: header.number,
                         timestamp: header.timestamp,
                         base_fee: header.base_fee_per_gas,
                         index: index as u64,
                     };
-                    RpcTransaction::new(tx, from, Some(at))
+                    RpcTransaction::new(tx, *from, Some(at))
                 })
                 .collect(),
         )
     } else {
-        BlockTransactions::Hashes(block.body.transactions.iter().map(|tx| *tx.tx_hash()).collect())
+        BlockTransactions::Hashes(txs.iter().map(|tx| *tx.tx_hash()).collect())
     };
     Ok(RpcBlock {
-        header: RpcHeader::new(header, block_ref.hash),
-        size: U64::from(alloy_rlp::Encodable::length(block)),
+        header: RpcHeader::new(header, block.block.hash),
+        size: U64::from(Block::rlp_length_for(header, &block.body)),
         transactions,
         uncles: block.body.ommers.iter().map(Header::hash_slow).collect(),
         withdrawals: block.body.withdrawals.as_ref().map(|w| w.to_vec()),
@@ -86,8 +75,8 @@ fn block_json(api: &Api, block_ref: BlockRef, block: &Block<TxEnvelope>, full: b
 
 fn block_by(api: &Api, id: BlockId, full: bool) -> ApiResult<Json> {
     let snapshot = api.snapshot()?;
-    match load_block(&snapshot, id)? {
-        Some((block_ref, block)) => json(&block_json(api, block_ref, &block, full)?),
+    match api.block(&snapshot, id)? {
+        Some(block) => json(&block_json(&block, full)?),
         None => json(&()),
     }
 }
@@ -106,39 +95,39 @@ fn get_block_by_hash(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     block_by(api, BlockId::Hash { hash, require_canonical: false }, full)
 }
 
-fn count(api: &Api, id: BlockId, of: impl Fn(&Block<TxEnvelope>) -> usize) -> ApiResult<Json> {
+fn count(api: &Api, id: BlockId, of: impl Fn(&Body) -> usize) -> ApiResult<Json> {
     let snapshot = api.snapshot()?;
-    match load_block(&snapshot, id)? {
-        Some((_, block)) => json(&U64::from(of(&block))),
+    match api.block(&snapshot, id)? {
+        Some(block) => json(&U64::from(of(&block.body))),
         None => json(&()),
     }
 }
 
 fn tx_count_by_number(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
-    count(api, BlockId::Tag(args.req(0, BlockTag::parse)?), |b| b.body.transactions.len())
+    count(api, BlockId::Tag(args.req(0, BlockTag::parse)?), |b| b.transactions.len())
 }
 
 fn tx_count_by_hash(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
     let hash = args.req(0, params::hash)?;
-    count(api, BlockId::Hash { hash, require_canonical: false }, |b| b.body.transactions.len())
+    count(api, BlockId::Hash { hash, require_canonical: false }, |b| b.transactions.len())
 }
 
 fn uncle_count_by_number(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
-    count(api, BlockId::Tag(args.req(0, BlockTag::parse)?), |b| b.body.ommers.len())
+    count(api, BlockId::Tag(args.req(0, BlockTag::parse)?), |b| b.ommers.len())
 }
 
 fn uncle_count_by_hash(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
     let hash = args.req(0, params::hash)?;
-    count(api, BlockId::Hash { hash, require_canonical: false }, |b| b.body.ommers.len())
+    count(api, BlockId::Hash { hash, require_canonical: false }, |b| b.ommers.len())
 }
 
 fn uncle_at(api: &Api, id: BlockId, index: u64) -> ApiResult<Json> {
     let snapshot = api.snapshot()?;
-    let Some((_, block)) = load_block(&snapshot, id)? else { return json(&()) };
+    let Some(block) = api.block(&snapshot, id)? else { return json(&()) };
     match usize::try_from(index).ok().and_then(|i| block.body.ommers.get(i)) {
         Some(uncle) => {
             let hash = uncle.hash_slow();
@@ -171,14 +160,12 @@ fn get_block_receipts(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
     let id = args.req(0, BlockId::parse)?;
     let snapshot = api.snapshot()?;
-    let Some((block_ref, block)) = load_block(&snapshot, id)? else { return json(&()) };
-    let receipts = snapshot
-        .receipts(block_ref.hash)?
-        .ok_or_else(|| ApiError::internal(format!("receipts of block {} missing", block_ref.number)))?;
-    let from = senders(api, &block.header, &block.body.transactions)?;
+    let Some(block) = api.block(&snapshot, id)? else { return json(&()) };
+    let receipts = block.receipts(&snapshot)?;
+    let from = block.senders()?;
     let input = BlockReceiptsInput {
         header: &block.header,
-        hash: block_ref.hash,
+        hash: block.block.hash,
         txs: &block.body.transactions,
         receipts: &receipts,
         blob_base_fee: blob_base_fee(api, &block.header),

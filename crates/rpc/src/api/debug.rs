@@ -2,11 +2,12 @@
 //! RLP), `debug_getRawBlock` (block RLP), `debug_getRawReceipts` (each
 //! receipt's EIP-2718 encoding) and `debug_getRawTransaction`.
 
-use super::{Api, Json, Kind, Method, blocks::load_block, json, txs::raw_transaction};
+use super::{Api, Json, Kind, Method, json, txs::raw_transaction};
 use crate::{
     error::{ApiError, ApiResult},
     params::{self, Args, BlockId},
 };
+use alloy_consensus::Block;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::Bytes;
 use jsonrpsee::types::Params;
@@ -30,16 +31,16 @@ fn raw_block(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
     let id = args.req(0, BlockId::parse)?;
     let snapshot = api.snapshot()?;
-    let (_, block) = load_block(&snapshot, id)?.ok_or_else(|| ApiError::server("block not found"))?;
-    json(&Bytes::from(alloy_rlp::encode(&block)))
+    let block = api.block(&snapshot, id)?.ok_or_else(|| ApiError::server("block not found"))?;
+    json(&Bytes::from(Block::rlp_encoded_from_parts(&block.header, &block.body)))
 }
 
 fn raw_receipts(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
     let id = args.req(0, BlockId::parse)?;
     let snapshot = api.snapshot()?;
-    let block = Api::resolve(&snapshot, id)?.ok_or_else(|| ApiError::server("block not found"))?;
-    let receipts = snapshot.receipts(block.hash)?.unwrap_or_default();
+    let block = api.block(&snapshot, id)?.ok_or_else(|| ApiError::server("block not found"))?;
+    let receipts = block.receipts(&snapshot)?;
     let encoded: Vec<Bytes> = receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect();
     json(&encoded)
 }

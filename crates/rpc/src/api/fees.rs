@@ -6,7 +6,7 @@
 use super::{Api, Json, Kind, Method, blocks::blob_base_fee, json};
 use crate::{
     error::{ApiError, ApiResult},
-    params::{Args, BlockTag},
+    params::{Args, BlockId, BlockTag},
 };
 use alloy_consensus::{Header, Transaction};
 use alloy_primitives::{U64, U256};
@@ -32,11 +32,11 @@ const ORACLE_DEFAULT: u128 = 1_000_000_000;
 const ORACLE_MAX: u128 = 500_000_000_000;
 
 /// The suggested priority fee.
-fn suggest_tip(snapshot: &Snapshot) -> ApiResult<u128> {
+fn suggest_tip(api: &Api, snapshot: &Snapshot) -> ApiResult<u128> {
     let head = snapshot.require_head()?.number;
     let mut samples = Vec::new();
     for number in head.saturating_sub(ORACLE_BLOCKS - 1)..=head {
-        let Some(block) = snapshot.block_by_number(number)? else { continue };
+        let Some(block) = api.block(snapshot, BlockId::Tag(BlockTag::Number(number)))? else { continue };
         let base_fee = block.header.base_fee_per_gas;
         let mut tips: Vec<u128> = block
             .body
@@ -60,13 +60,13 @@ fn gas_price(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     Args::new(params, 0)?;
     let snapshot = api.snapshot()?;
     let head = Api::header(&snapshot, snapshot.require_head()?)?;
-    let tip = suggest_tip(&snapshot)?;
+    let tip = suggest_tip(api, &snapshot)?;
     json(&U256::from(tip + u128::from(head.base_fee_per_gas.unwrap_or_default())))
 }
 
 fn max_priority_fee(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     Args::new(params, 0)?;
-    json(&U256::from(suggest_tip(&api.snapshot()?)?))
+    json(&U256::from(suggest_tip(api, &api.snapshot()?)?))
 }
 
 fn base_fee(api: &Api, params: &Params<'_>) -> ApiResult<Json> {

@@ -111,23 +111,27 @@ impl LogFilter {
     }
 }
 
-/// The logs of one stored block that pass `filter`.
+/// The logs of one stored block that pass `filter`; `keep` puts the block
+/// in the cache.
 pub(crate) fn logs_of_block(
+    api: &Api,
     snapshot: &Snapshot,
     block: BlockRef,
     filter: &LogFilter,
+    keep: bool,
 ) -> ApiResult<Vec<RpcLog>> {
-    let missing = |what: &str| ApiError::internal(format!("{what} of block {} missing", block.number));
-    let header = snapshot.header(block.hash)?.ok_or_else(|| missing("header"))?;
+    let missing = || ApiError::internal(format!("block {} missing", block.number));
+    let header = snapshot.header(block.hash)?.ok_or_else(missing)?;
     if !filter.may_match(&header.logs_bloom) {
         return Ok(Vec::new());
     }
-    let receipts = snapshot.receipts(block.hash)?.ok_or_else(|| missing("receipts"))?;
-    let body = snapshot.body(block.hash)?.ok_or_else(|| missing("body"))?;
+    let cached = if keep { api.blocks.get(snapshot, block)? } else { api.blocks.peek(snapshot, block)? };
+    let cached = cached.ok_or_else(missing)?;
+    let receipts = cached.receipts(snapshot)?;
     let input = BlockReceiptsInput {
-        header: &header,
+        header: &cached.header,
         hash: block.hash,
-        txs: &body.transactions,
+        txs: &cached.body.transactions,
         receipts: &receipts,
         blob_base_fee: None,
     };
@@ -164,7 +168,7 @@ fn get_logs(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let snapshot = api.snapshot()?;
     if let Some(hash) = block_hash {
         let number = snapshot.block_number(hash)?.ok_or_else(|| ApiError::server("unknown block"))?;
-        return json(&logs_of_block(&snapshot, BlockRef { number, hash }, &filter)?);
+        return json(&logs_of_block(api, &snapshot, BlockRef { number, hash }, &filter, true)?);
     }
     let head = snapshot.require_head()?.number;
     let from = Api::tag_number(&snapshot, from.unwrap_or(BlockTag::Latest))?;
@@ -184,7 +188,7 @@ fn get_logs(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
         let mut out = Vec::new();
         for number in from..=to {
             let hash = snapshot.block_hash(number)?.ok_or_else(ApiError::header_not_found)?;
-            out.extend(logs_of_block(&snapshot, BlockRef { number, hash }, &filter)?);
+            out.extend(logs_of_block(api, &snapshot, BlockRef { number, hash }, &filter, false)?);
             if out.len() > max_logs {
                 return Err(ApiError::limit(format!("query exceeds max results {max_logs}")));
             }

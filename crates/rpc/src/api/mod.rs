@@ -4,6 +4,7 @@
 //! group of methods; [`methods`] lists them all with how they are run.
 
 pub(crate) mod blocks;
+mod cache;
 pub(crate) mod call;
 pub(crate) mod chain;
 pub(crate) mod debug;
@@ -26,6 +27,8 @@ use mosaic_storage::{BlockRef, HistoricalState, LatestState, Snapshot};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::sync::Arc;
+
+pub(crate) use cache::{BlockCache, CachedBlock};
 
 /// A serialized answer.
 pub(crate) type Json = Box<RawValue>;
@@ -118,6 +121,8 @@ pub(crate) struct StateAt {
 pub(crate) struct Api {
     pub(crate) ctx: RpcContext,
     pub(crate) config: RpcConfig,
+    /// Recently decoded blocks.
+    pub(crate) blocks: BlockCache,
     exec: rayon::ThreadPool,
 }
 
@@ -135,7 +140,7 @@ impl Api {
             .thread_name(|i| format!("rpc-exec-{i}"))
             .build()
             .map_err(|e| crate::RpcError::Config(format!("execution threads: {e}")))?;
-        Ok(Self { ctx, config, exec })
+        Ok(Self { ctx, config, blocks: BlockCache::default(), exec })
     }
 
     /// Runs CPU-heavy work on the bounded execution pool.
@@ -178,6 +183,14 @@ impl Api {
             BlockId::Hash { .. } => ApiError::hash_not_found(),
             BlockId::Tag(_) => ApiError::header_not_found(),
         })
+    }
+
+    /// The decoded block `id` names, `None` if there is none.
+    pub(crate) fn block(&self, snapshot: &Snapshot, id: BlockId) -> ApiResult<Option<Arc<CachedBlock>>> {
+        match Self::resolve(snapshot, id)? {
+            Some(block) => self.blocks.get(snapshot, block),
+            None => Ok(None),
+        }
     }
 
     /// The header of `block`.

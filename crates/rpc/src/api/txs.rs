@@ -2,19 +2,18 @@
 //! then the pool's), receipts, raw encodings, and `eth_sendRawTransaction`
 //! into the pool.
 
-use super::{Api, Json, Kind, Method, blocks::blob_base_fee, blocks::load_block, json};
+use super::{Api, CachedBlock, Json, Kind, Method, blocks::blob_base_fee, json};
 use crate::{
     error::{ApiError, ApiResult},
     params::{self, Args, BlockId, BlockTag},
     types::{BlockReceiptsInput, RpcTransaction, TxBlock, receipt_at},
 };
-use alloy_consensus::{Header, TxEnvelope, transaction::SignerRecoverable};
+use alloy_consensus::Header;
 use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Bytes};
+use alloy_primitives::{B256, Bytes};
 use jsonrpsee::types::Params;
 use mosaic_chain::PoolHead;
-use mosaic_storage::LatestState;
-use rayon::prelude::*;
+use mosaic_storage::{BlockRef, LatestState, Snapshot};
 use std::sync::Arc;
 
 pub(crate) const METHODS: [(&str, Kind, Method); 8] = [
@@ -27,21 +26,6 @@ pub(crate) const METHODS: [(&str, Kind, Method); 8] = [
     ("eth_getTransactionReceipt", Kind::Blocking, get_transaction_receipt),
     ("eth_sendRawTransaction", Kind::Blocking, send_raw_transaction),
 ];
-
-/// The sender of a stored transaction.
-pub(crate) fn sender(tx: &TxEnvelope) -> ApiResult<Address> {
-    tx.recover_signer().map_err(|e| {
-        ApiError::internal(format!("stored transaction {} has a bad signature: {e}", tx.tx_hash()))
-    })
-}
-
-/// The senders of a block's transactions, recovered in parallel.
-pub(crate) fn senders(_api: &Api, _header: &Header, txs: &[TxEnvelope]) -> ApiResult<Vec<Address>> {
-    if txs.len() < 8 {
-        return txs.iter().map(sender).collect();
-    }
-    txs.par_iter().map(sender).collect()
-}
 
 fn tx_block(header: &Header, hash: B256, index: u64) -> TxBlock {
     TxBlock {
@@ -57,13 +41,11 @@ fn get_transaction_by_hash(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
     let hash = args.req(0, params::hash)?;
     let snapshot = api.snapshot()?;
-    if let Some((tx, location, _)) = snapshot.transaction(hash)? {
-        let header = Api::header(
-            &snapshot,
-            mosaic_storage::BlockRef { number: location.block_number, hash: location.block_hash },
-        )?;
-        let at = tx_block(&header, location.block_hash, u64::from(location.index));
-        return json(&RpcTransaction::new(&tx, sender(&tx)?, Some(at)));
+    if let Some((block, index)) = mined(api, &snapshot, hash)?
+        && let Some(tx) = block.body.transactions.get(index)
+    {
+        let at = tx_block(&block.header, block.block.hash, index as u64);
+        return json(&RpcTransaction::new(tx, block.sender_of(index)?, Some(at)));
     }
     match api.ctx.pool.get(&hash) {
         Some(pooled) => json(&RpcTransaction::new(pooled.tx(), pooled.sender(), None)),
@@ -71,21 +53,28 @@ fn get_transaction_by_hash(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     }
 }
 
-/// The transaction at `index` of the block `id` names.
-fn at_index(api: &Api, id: BlockId, index: u64) -> ApiResult<Option<(TxEnvelope, TxBlock)>> {
+/// The block holding a mined transaction and its position.
+fn mined(api: &Api, snapshot: &Snapshot, hash: B256) -> ApiResult<Option<(Arc<CachedBlock>, usize)>> {
+    let Some(location) = snapshot.transaction_location(hash)? else { return Ok(None) };
+    let block = BlockRef { number: location.block_number, hash: location.block_hash };
+    Ok(api.blocks.get(snapshot, block)?.map(|b| (b, location.index as usize)))
+}
+
+/// The block `id` names and `index` if it has such a transaction.
+fn at_index(api: &Api, id: BlockId, index: u64) -> ApiResult<Option<(Arc<CachedBlock>, usize)>> {
     let snapshot = api.snapshot()?;
-    let Some((block_ref, block)) = load_block(&snapshot, id)? else { return Ok(None) };
-    let Some(tx) = usize::try_from(index).ok().and_then(|i| block.body.transactions.get(i)) else {
-        return Ok(None);
-    };
-    Ok(Some((tx.clone(), tx_block(&block.header, block_ref.hash, index))))
+    let Some(block) = api.block(&snapshot, id)? else { return Ok(None) };
+    match usize::try_from(index) {
+        Ok(i) if i < block.body.transactions.len() => Ok(Some((block, i))),
+        _ => Ok(None),
+    }
 }
 
 fn by_position(api: &Api, id: BlockId, index: u64) -> ApiResult<Json> {
-    match at_index(api, id, index)? {
-        Some((tx, at)) => json(&RpcTransaction::new(&tx, sender(&tx)?, Some(at))),
-        None => json(&()),
-    }
+    let Some((block, i)) = at_index(api, id, index)? else { return json(&()) };
+    let Some(tx) = block.body.transactions.get(i) else { return json(&()) };
+    let at = tx_block(&block.header, block.block.hash, index);
+    json(&RpcTransaction::new(tx, block.sender_of(i)?, Some(at)))
 }
 
 fn by_block_hash_and_index(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
@@ -103,7 +92,9 @@ fn by_block_number_and_index(api: &Api, params: &Params<'_>) -> ApiResult<Json> 
 /// The EIP-2718 encoding of a transaction by hash (mined or pooled).
 pub(crate) fn raw_transaction(api: &Api, hash: B256) -> ApiResult<Option<Bytes>> {
     let snapshot = api.snapshot()?;
-    if let Some((tx, _, _)) = snapshot.transaction(hash)? {
+    if let Some((block, index)) = mined(api, &snapshot, hash)?
+        && let Some(tx) = block.body.transactions.get(index)
+    {
         return Ok(Some(tx.encoded_2718().into()));
     }
     Ok(api.ctx.pool.get(&hash).map(|pooled| pooled.tx().encoded_2718().into()))
@@ -119,10 +110,9 @@ fn raw_by_hash(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
 }
 
 fn raw_at(api: &Api, id: BlockId, index: u64) -> ApiResult<Json> {
-    match at_index(api, id, index)? {
-        Some((tx, _)) => json(&Bytes::from(tx.encoded_2718())),
-        None => json(&Bytes::new()),
-    }
+    let tx = at_index(api, id, index)?
+        .and_then(|(block, i)| block.body.transactions.get(i).map(Encodable2718::encoded_2718));
+    json(&Bytes::from(tx.unwrap_or_default()))
 }
 
 fn raw_by_block_hash_and_index(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
@@ -141,22 +131,16 @@ fn get_transaction_receipt(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let args = Args::new(params, 1)?;
     let hash = args.req(0, params::hash)?;
     let snapshot = api.snapshot()?;
-    let Some(location) = snapshot.transaction_location(hash)? else { return json(&()) };
-    let missing =
-        |what: &str| ApiError::internal(format!("{what} of block {} missing", location.block_number));
-    let header = snapshot.header(location.block_hash)?.ok_or_else(|| missing("header"))?;
-    let body = snapshot.body(location.block_hash)?.ok_or_else(|| missing("body"))?;
-    let receipts = snapshot.receipts(location.block_hash)?.ok_or_else(|| missing("receipts"))?;
-    let index = location.index as usize;
-    let tx = body.transactions.get(index).ok_or_else(|| missing("transaction"))?;
+    let Some((block, index)) = mined(api, &snapshot, hash)? else { return json(&()) };
+    let receipts = block.receipts(&snapshot)?;
     let input = BlockReceiptsInput {
-        header: &header,
-        hash: location.block_hash,
-        txs: &body.transactions,
+        header: &block.header,
+        hash: block.block.hash,
+        txs: &block.body.transactions,
         receipts: &receipts,
-        blob_base_fee: blob_base_fee(api, &header),
+        blob_base_fee: blob_base_fee(api, &block.header),
     };
-    json(&receipt_at(&input, index, sender(tx)?))
+    json(&receipt_at(&input, index, block.sender_of(index)?))
 }
 
 fn send_raw_transaction(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
