@@ -6,14 +6,15 @@
 
 use crate::{
     RpcConfig, RpcContext, RpcError,
-    api::{Api, Kind, methods},
+    api::{Api, Json, Kind, Method, methods},
+    error::ApiError,
     subs::{self, Events, HexIds},
 };
-use http::{HeaderValue, Method};
+use http::HeaderValue;
 use jsonrpsee::{
     RpcModule,
     server::{BatchRequestConfig, Server, ServerConfig, ServerHandle},
-    types::ErrorObjectOwned,
+    types::{ErrorObjectOwned, Params},
 };
 use mosaic_storage::BlockRef;
 use std::{
@@ -88,28 +89,35 @@ impl Drop for RpcHandle {
     }
 }
 
-fn module(api: Arc<Api>, events: Events) -> Result<RpcModule<Api>, RpcError> {
+/// Runs `method`, turning a panic (a bug) into an internal error so that
+/// the connection survives it.
+fn guarded(method: Method, api: &Api, params: &Params<'_>) -> Result<Json, ErrorObjectOwned> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| method(api, params)))
+        .unwrap_or_else(|_| Err(ApiError::internal("internal error (the method failed)")))
+        .map_err(ErrorObjectOwned::from)
+}
+
+/// Every method (subscriptions only with `events`: WebSocket).
+fn module(api: Arc<Api>, events: Option<Events>) -> Result<RpcModule<Api>, RpcError> {
     let mut module = RpcModule::from_arc(api);
     let register = |e: jsonrpsee::core::RegisterMethodError| RpcError::Register(e.to_string());
     for (name, kind, method) in methods() {
         match kind {
             Kind::Quick => {
                 module
-                    .register_method(name, move |params, api, _| {
-                        method(api, &params).map_err(ErrorObjectOwned::from)
-                    })
+                    .register_method(name, move |params, api, _| guarded(method, api, &params))
                     .map_err(register)?;
             }
             Kind::Blocking | Kind::Heavy => {
                 module
-                    .register_blocking_method(name, move |params, api, _| {
-                        method(&api, &params).map_err(ErrorObjectOwned::from)
-                    })
+                    .register_blocking_method(name, move |params, api, _| guarded(method, &api, &params))
                     .map_err(register)?;
             }
         }
     }
-    subs::register(&mut module, events)?;
+    if let Some(events) = events {
+        subs::register(&mut module, events)?;
+    }
     Ok(module)
 }
 
@@ -127,7 +135,7 @@ fn cors(origins: Option<&[String]>) -> Result<Option<CorsLayer>, RpcError> {
     Ok(Some(
         CorsLayer::new()
             .allow_origin(allow)
-            .allow_methods([Method::POST, Method::GET, Method::OPTIONS])
+            .allow_methods([http::Method::POST, http::Method::GET, http::Method::OPTIONS])
             .allow_headers(Any)
             .max_age(Duration::from_secs(600)),
     ))
@@ -159,7 +167,8 @@ pub fn start(ctx: RpcContext, config: RpcConfig) -> Result<RpcHandle, RpcError> 
     let stop = Arc::new(AtomicBool::new(false));
     let started = runtime.block_on(async {
         let events = subs::start(Arc::clone(&api), Arc::clone(&stop));
-        let methods = module(Arc::clone(&api), events.clone())?;
+        let http_methods = module(Arc::clone(&api), None)?;
+        let ws_methods = module(Arc::clone(&api), Some(events.clone()))?;
         let http = Server::builder()
             .set_config(server_config(&config, false))
             .set_http_middleware(tower::ServiceBuilder::new().option_layer(cors))
@@ -174,8 +183,8 @@ pub fn start(ctx: RpcContext, config: RpcConfig) -> Result<RpcHandle, RpcError> 
             .await
             .map_err(|source| RpcError::Bind { addr: config.ws_addr, source })?;
         let ws_addr = ws.local_addr().map_err(|source| RpcError::Bind { addr: config.ws_addr, source })?;
-        let http = http.start(methods.clone());
-        let ws = ws.start(methods);
+        let http = http.start(http_methods);
+        let ws = ws.start(ws_methods);
         Ok::<_, RpcError>((http_addr, ws_addr, http, ws, events))
     });
     let (http_addr, ws_addr, http, ws, events) = match started {
