@@ -47,7 +47,9 @@ pub struct RpcConfig {
     pub limits: RpcLimits,
     /// Most gas an `eth_call` / `eth_estimateGas` may use (geth `--rpc.gascap`).
     pub gas_cap: u64,
-    /// Wall-clock limit of one `eth_call` (geth `--rpc.evmtimeout`).
+    /// Wall-clock limit of one `eth_call`, `eth_estimateGas` or
+    /// `eth_createAccessList`, all its executions together (geth
+    /// `--rpc.evmtimeout`).
     pub call_timeout: Duration,
     /// Most blocks one `eth_getLogs` range may span.
     pub max_logs_block_range: u64,

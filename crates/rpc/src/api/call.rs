@@ -46,26 +46,28 @@ fn prepare(api: &Api, params: &Params<'_>) -> ApiResult<Prepared> {
     })
 }
 
-fn setup<'a>(api: &'a Api, prepared: &'a Prepared, timeout: bool) -> CallSetup<'a> {
+fn setup<'a>(api: &'a Api, prepared: &'a Prepared) -> CallSetup<'a> {
     CallSetup {
         spec: &api.ctx.spec,
         block: prepared.block.clone(),
         state: &prepared.state,
         gas_cap: api.config.gas_cap,
-        timeout: timeout.then_some(api.config.call_timeout),
+        timeout: Some(api.config.call_timeout),
+        deadline: None,
     }
+    .start()
 }
 
 fn eth_call(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let prepared = prepare(api, params)?;
-    let setup = setup(api, &prepared, true);
+    let setup = setup(api, &prepared);
     let output = api.heavy(|| exec::call(&setup, &prepared.request))?;
     json(&output)
 }
 
 fn estimate_gas(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let prepared = prepare(api, params)?;
-    let setup = setup(api, &prepared, true);
+    let setup = setup(api, &prepared);
     let gas = api.heavy(|| exec::estimate_gas(&setup, &prepared.request))?;
     json(&U64::from(gas))
 }
@@ -81,7 +83,7 @@ struct AccessListJson {
 
 fn create_access_list(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
     let prepared = prepare(api, params)?;
-    let setup = setup(api, &prepared, true);
+    let setup = setup(api, &prepared);
     let from = prepared.request.sender();
     let nonce = match prepared.request.nonce {
         Some(nonce) => nonce,

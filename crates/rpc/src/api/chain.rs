@@ -174,7 +174,6 @@ fn capabilities(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
         "logs": oldest(0),
         "receipts": oldest(0),
         "blocks": oldest(0),
-        // Proofs are served at the head only.
-        "stateproofs": oldest(head.number),
+        "stateproofs": oldest(snapshot.oldest_readable_block()),
     }))
 }

@@ -107,14 +107,10 @@ impl StateProvider for BlockState {
 
 /// A block's header and the state after it.
 pub(crate) struct StateAt {
-    /// The block.
-    pub block: BlockRef,
-    /// Its header.
+    /// The header.
     pub header: Header,
-    /// The state after it.
+    /// The state after the block.
     pub state: BlockState,
-    /// The snapshot both were read from.
-    pub snapshot: Arc<Snapshot>,
 }
 
 /// What the methods read, shared by all requests.
@@ -211,6 +207,6 @@ impl Api {
         } else {
             BlockState::Historical(HistoricalState::new(Arc::clone(&snapshot), block.number)?)
         };
-        Ok(StateAt { block, header, state, snapshot })
+        Ok(StateAt { header, state })
     }
 }

@@ -1,8 +1,8 @@
 //! Account state: `eth_getBalance`, `eth_getCode`, `eth_getStorageAt`,
 //! `eth_getStorageValues`, `eth_getTransactionCount` (with `pending` counting
-//! the pool) and `eth_getProof` (EIP-1186, at the head).
+//! the pool) and `eth_getProof` (EIP-1186, at any block whose state is kept).
 
-use super::{Api, Json, Kind, Method, json};
+use super::{Api, BlockState, Json, Kind, Method, json};
 use crate::{
     error::{ApiError, ApiResult},
     params::{self, Args, BlockId, BlockTag},
@@ -148,15 +148,11 @@ fn get_proof(api: &Api, params: &Params<'_>) -> ApiResult<Json> {
         return Err(ApiError::invalid_params(format!("too many storage keys (max {MAX_SLOTS})")));
     }
     let at = api.state_at(args.block_or_latest(2)?)?;
-    if at.block.number != at.snapshot.require_head()?.number {
-        return Err(ApiError::server(format!(
-            "historical state {} is not available for proofs (only the head block {})",
-            at.header.state_root,
-            at.snapshot.require_head()?.number
-        )));
-    }
     let slots: Vec<B256> = keys.iter().map(|(k, _)| *k).collect();
-    let proof = api.heavy(|| mosaic_trie::account_proof(at.snapshot.as_ref(), address, &slots))?;
+    let proof = api.heavy(|| match &at.state {
+        BlockState::Latest(state) => mosaic_trie::account_proof(state, address, &slots),
+        BlockState::Historical(state) => mosaic_trie::account_proof(state, address, &slots),
+    })?;
     let account = proof.account;
     let storage_proof = proof
         .storage_proofs

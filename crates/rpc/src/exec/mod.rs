@@ -40,8 +40,11 @@ pub(crate) struct CallSetup<'a> {
     pub state: &'a dyn StateProvider,
     /// geth's `--rpc.gascap` (0: none).
     pub gas_cap: u64,
-    /// Wall-clock limit (`None`: none).
+    /// Wall-clock limit of the whole request, estimation probes together
+    /// (`None`: none).
     pub timeout: Option<Duration>,
+    /// When the limit runs out (set from `timeout` by [`CallSetup::start`]).
+    pub deadline: Option<Instant>,
 }
 
 /// The reason in ABI-encoded revert data: `Error(string)` or `Panic(uint)`.
@@ -110,6 +113,12 @@ fn timeout_error(timeout: Option<Duration>) -> ApiError {
 }
 
 impl CallSetup<'_> {
+    /// Starts the clock.
+    pub(crate) fn start(mut self) -> Self {
+        self.deadline = self.timeout.map(|t| Instant::now() + t);
+        self
+    }
+
     fn base_fee(&self) -> Option<u64> {
         self.block.header.base_fee_per_gas
     }
@@ -128,8 +137,7 @@ impl CallSetup<'_> {
         gas: u64,
         access: Option<AccessTracer>,
     ) -> (Result<ExecutionResult, CallError>, Option<AccessTracer>) {
-        let deadline = self.timeout.map(|t| Instant::now() + t);
-        let mut inspector = CallInspector::new(deadline, access);
+        let mut inspector = CallInspector::new(self.deadline, access);
         let tx = request.tx_env(gas, self.base_fee(), self.spec.chain_id);
         let zero_fee = request.effective_gas_price(self.base_fee()).is_zero();
         let result = evm::run(self.spec, &self.block, self.state, tx, zero_fee, &mut inspector);
