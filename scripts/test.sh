@@ -39,6 +39,9 @@ datadir="$(mktemp -d)"
 trap 'rm -rf "$datadir"' EXIT
 "$BIN" import --datadir "$datadir" --genesis "$FIXTURES/rpc-compat/genesis.json" "$FIXTURES/rpc-compat/chain.rlp"
 
+echo "==> mosaic rpc-compat"
+"$BIN" rpc-compat "$FIXTURES/rpc-compat" | grep -v "^SHAPE\|^    " | tail -n 50
+
 echo "==> mosaic statetest"
 "$BIN" statetest "$FIXTURES/ethereum-tests/GeneralStateTests" | tail -n 50
 

@@ -6,6 +6,8 @@ mod blocktest;
 mod blocktest_store;
 mod chaingen;
 mod datadir;
+mod node;
+mod rpc_compat;
 mod runner;
 mod statetest;
 mod t8n;
@@ -48,6 +50,12 @@ enum Command {
     /// Generate a valid chain of signed transactions (genesis.json +
     /// chain.rlp) for benchmarks and tests.
     GenChain(chaingen::GenChainArgs),
+    /// Run the sequencer: JSON-RPC over HTTP/WebSocket, transaction pool,
+    /// block production.
+    Node(node::NodeArgs),
+    /// Replay the execution-apis rpc-compat suite against a node started on
+    /// DIR/genesis.json + DIR/chain.rlp.
+    RpcCompat(rpc_compat::RpcCompatArgs),
 }
 
 /// mimalloc: the executor allocates per transaction on every thread, where
@@ -81,6 +89,8 @@ fn main() -> ExitCode {
         Command::Import(args) => datadir::import(args),
         Command::Export(args) => datadir::export(args),
         Command::GenChain(args) => chaingen::run(args),
+        Command::Node(args) => node::run(args),
+        Command::RpcCompat(args) => rpc_compat::run(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
