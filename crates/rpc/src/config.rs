@@ -1,7 +1,8 @@
 //! Server settings. The defaults are safe for a port that others can reach:
 //! loopback addresses, bounded request and response sizes, batches and
 //! connections, a gas cap and a timeout on calls, a block-range cap on log
-//! queries, and no CORS unless origins are listed.
+//! queries, no CORS unless origins are listed, and WebSocket connections
+//! from browsers only for pages on this machine unless origins are listed.
 
 use std::{
     net::{Ipv4Addr, SocketAddr, SocketAddrV4},
@@ -60,6 +61,10 @@ pub struct RpcConfig {
     /// Allowed CORS origins for HTTP (`*` for any); `None` sends no CORS
     /// headers, so browsers refuse cross-origin calls.
     pub cors: Option<Vec<String>>,
+    /// Origins allowed to open a WebSocket (`*` for any); `None` allows
+    /// pages from this machine only. Clients that send no `Origin` (all but
+    /// browsers) are always accepted.
+    pub ws_origins: Option<Vec<String>>,
     /// `web3_clientVersion`.
     pub client_version: String,
     /// Threads for execution and proofs (0: one per core).
@@ -79,6 +84,7 @@ impl Default for RpcConfig {
             max_logs: 20_000,
             max_fee_history_blocks: 1024,
             cors: None,
+            ws_origins: None,
             client_version: format!("Mosaic/v{}", env!("CARGO_PKG_VERSION")),
             exec_threads: 0,
         }

@@ -15,6 +15,7 @@ mod config;
 pub mod error;
 mod exec;
 mod forkid;
+mod origin;
 mod params;
 mod server;
 mod subs;

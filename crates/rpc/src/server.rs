@@ -8,6 +8,7 @@ use crate::{
     RpcConfig, RpcContext, RpcError,
     api::{Api, Json, Kind, Method, methods},
     error::ApiError,
+    origin::OriginLayer,
     subs::{self, Events, HexIds},
 };
 use http::HeaderValue;
@@ -179,6 +180,9 @@ pub fn start(ctx: RpcContext, config: RpcConfig) -> Result<RpcHandle, RpcError> 
             http.local_addr().map_err(|source| RpcError::Bind { addr: config.http_addr, source })?;
         let ws = Server::builder()
             .set_config(server_config(&config, true))
+            .set_http_middleware(
+                tower::ServiceBuilder::new().layer(OriginLayer::new(config.ws_origins.clone())),
+            )
             .build(config.ws_addr)
             .await
             .map_err(|source| RpcError::Bind { addr: config.ws_addr, source })?;

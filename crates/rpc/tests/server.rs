@@ -288,3 +288,29 @@ fn cors_headers_only_when_configured() {
     let open = node_with(RpcConfig { cors: Some(vec!["http://app.example".into()]), ..RpcConfig::default() });
     assert!(preflight(open.handle.http_addr()).contains("access-control-allow-origin: http://app.example"));
 }
+
+#[test]
+fn websocket_origins_checked() {
+    let handshake = |addr: std::net::SocketAddr, origin: &str| {
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{origin}\r\n"
+        );
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut reader = std::io::BufReader::new(stream);
+        std::io::Write::write_all(reader.get_mut(), request.as_bytes()).unwrap();
+        let mut status = String::new();
+        std::io::BufRead::read_line(&mut reader, &mut status).unwrap();
+        status.split_whitespace().nth(1).unwrap_or_default().to_owned()
+    };
+    let node = node();
+    let ws = node.handle.ws_addr();
+    assert_eq!(handshake(ws, ""), "101");
+    assert_eq!(handshake(ws, "Origin: http://localhost:5173\r\n"), "101");
+    assert_eq!(handshake(ws, "Origin: https://evil.example\r\n"), "403");
+    let listed =
+        node_with(RpcConfig { ws_origins: Some(vec!["https://app.example".into()]), ..RpcConfig::default() });
+    assert_eq!(handshake(listed.handle.ws_addr(), "Origin: https://app.example\r\n"), "101");
+    assert_eq!(handshake(listed.handle.ws_addr(), "Origin: http://localhost\r\n"), "403");
+}
