@@ -4,6 +4,8 @@
 //! the expected answers assume. `RPC_COMPAT_FILTER=eth_call` runs a subset.
 
 #![allow(clippy::unwrap_used)]
+mod support;
+
 use alloy_genesis::Genesis;
 use alloy_primitives::{B256, Bytes, U256, keccak256};
 use mosaic_chain::{ImportError, PoolConfig, RlpBlocks, StoredChain, TxPool};
@@ -44,6 +46,7 @@ fn rpc_compat_suite() {
     let tmp = tempfile::tempdir().unwrap();
     let (store, spec) = chain(&dir, &tmp.path().join("db.redb"));
     let pool = Arc::new(TxPool::new(Arc::clone(&spec), PoolConfig::default()));
+    let store_for_subs = Arc::clone(&store);
     let ctx = RpcContext { store, pool, spec, on_new_tx: Arc::new(|| {}) };
     let handle = start(ctx, RpcConfig::ephemeral()).unwrap();
     let filter = std::env::var("RPC_COMPAT_FILTER").ok();
@@ -51,6 +54,7 @@ fn rpc_compat_suite() {
     println!("{summary} ({} speconly by shape only)", summary.shape_only);
     if filter.is_none() {
         historical_proofs(handle.http_addr());
+        subscriptions(&handle, &store_for_subs);
     }
     handle.stop();
     if filter.is_none() {
@@ -89,4 +93,51 @@ fn historical_proofs(addr: std::net::SocketAddr) {
             assert_eq!(keccak256(parse(first)), storage_root, "block {block}");
         }
     }
+}
+
+/// New heads and logs over WebSocket match what HTTP reads give, and an
+/// announcement after a gap also delivers the blocks in between.
+fn subscriptions(handle: &mosaic_rpc::RpcHandle, store: &Store) {
+    let mut http = HttpClient::new(handle.http_addr());
+    let mut ws = support::ws::WsClient::connect(handle.ws_addr()).unwrap();
+    let mut subscribe = |id: u64, params: Value| -> Value {
+        ws.send(
+            &json!({"jsonrpc": "2.0", "id": id, "method": "eth_subscribe", "params": params}).to_string(),
+        )
+        .unwrap();
+        let reply: Value = serde_json::from_str(&ws.recv().unwrap()).unwrap();
+        reply["result"].clone()
+    };
+    let heads = subscribe(1, json!(["newHeads"]));
+    let emitter = "0xb1917d669e2a9307d342d04ab74e68ea94c4d11c";
+    let logs = subscribe(2, json!(["logs", {"address": emitter}]));
+    let head = store.head().unwrap().unwrap();
+    let before = mosaic_storage::BlockRef {
+        number: head.number - 2,
+        hash: store.snapshot().unwrap().block_hash(head.number - 2).unwrap().unwrap(),
+    };
+    handle.notify_new_block(before);
+    handle.notify_new_block(head);
+    let want_logs = rpc(&mut http, "eth_getLogs", json!([{"blockHash": head.hash, "address": emitter}]));
+    let want_logs = want_logs.as_array().unwrap().clone();
+    assert!(!want_logs.is_empty());
+    let mut got_heads = Vec::new();
+    let mut got_logs = Vec::new();
+    while got_heads.len() < 3 || !got_logs.ends_with(&want_logs) {
+        let message: Value = serde_json::from_str(&ws.recv().unwrap()).unwrap();
+        let params = &message["params"];
+        if params["subscription"] == heads {
+            got_heads.push(params["result"].clone());
+        } else if params["subscription"] == logs {
+            got_logs.push(params["result"].clone());
+        }
+    }
+    let numbers: Vec<_> = got_heads.iter().map(|h| h["number"].as_str().unwrap().to_owned()).collect();
+    let expect: Vec<_> = (head.number - 2..=head.number).map(|n| format!("{n:#x}")).collect();
+    assert_eq!(numbers, expect);
+    let want_head = rpc(&mut http, "eth_getBlockByNumber", json!(["latest", false]));
+    for (field, value) in got_heads[2].as_object().unwrap() {
+        assert_eq!(&want_head[field], value, "newHeads field {field}");
+    }
+    assert!(got_logs.iter().all(|log| log["address"] == emitter));
 }
