@@ -259,7 +259,8 @@ pub(crate) fn estimate_gas(setup: &CallSetup<'_>, request: &CallRequest) -> ApiR
     let gas = result.as_ref().map(|r| *r.gas()).unwrap_or_default();
     let mut lo = gas.tx_gas_used().saturating_sub(1);
     let max_used = gas.total_gas_spent().max(gas.floor_gas());
-    let optimistic = (max_used + CALL_STIPEND) * 64 / 63;
+    let optimistic =
+        u64::try_from((u128::from(max_used) + u128::from(CALL_STIPEND)) * 64 / 63).unwrap_or(u64::MAX);
     if optimistic < hi {
         if probe(setup, request, optimistic)?.0 {
             lo = optimistic;

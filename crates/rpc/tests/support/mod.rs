@@ -45,13 +45,22 @@ pub(crate) fn key_address(key: &SigningKey) -> Address {
     Address::from_slice(&keccak256(&point.as_bytes()[1..])[12..])
 }
 
+/// Extra funded keys (secrets `[i; 32]`, i = 1..=32) for load tests.
+pub(crate) fn extra_keys() -> Vec<SigningKey> {
+    (1u8..=32).map(|i| SigningKey::from_slice(&[i; 32]).unwrap()).collect()
+}
+
 fn genesis(funded: Address) -> Genesis {
+    let extra: String = extra_keys()
+        .iter()
+        .map(|k| format!(r#""{}":{{"balance":"0x3635c9adc5dea00000"}},"#, key_address(k)))
+        .collect();
     let json = format!(
         r#"{{"config":{{"chainId":{CHAIN_ID},"homesteadBlock":0,"eip150Block":0,"eip155Block":0,"eip158Block":0,
         "byzantiumBlock":0,"constantinopleBlock":0,"petersburgBlock":0,"istanbulBlock":0,"berlinBlock":0,
         "londonBlock":0,"mergeNetsplitBlock":0,"terminalTotalDifficulty":0,"terminalTotalDifficultyPassed":true,
         "shanghaiTime":0,"cancunTime":0,"pragueTime":0}},
-        "alloc":{{"{funded}":{{"balance":"0x3635c9adc5dea00000"}},"{LOOP}":{{"code":"0x5b600056","balance":"0x0"}}}},
+        "alloc":{{{extra}"{funded}":{{"balance":"0x3635c9adc5dea00000"}},"{LOOP}":{{"code":"0x5b600056","balance":"0x0"}}}},
         "gasLimit":"0x1c9c380","difficulty":"0x0","baseFeePerGas":"0x3b9aca00","timestamp":"0x0","extraData":"0x",
         "nonce":"0x0","mixHash":"0x0000000000000000000000000000000000000000000000000000000000000000",
         "coinbase":"0x0000000000000000000000000000000000000000"}}"#
@@ -94,6 +103,11 @@ pub(crate) fn node() -> Node {
 
 /// A signed transfer of `value` wei from the node's key.
 pub(crate) fn transfer(node: &Node, nonce: u64, value: u64) -> TxEnvelope {
+    transfer_from(&node.key, nonce, value)
+}
+
+/// A signed transfer of `value` wei from `key`.
+pub(crate) fn transfer_from(key: &SigningKey, nonce: u64, value: u64) -> TxEnvelope {
     let tx = TxEip1559 {
         chain_id: CHAIN_ID,
         nonce,
@@ -105,7 +119,7 @@ pub(crate) fn transfer(node: &Node, nonce: u64, value: u64) -> TxEnvelope {
         ..Default::default()
     };
     let hash = tx.signature_hash();
-    let (sig, recid) = node.key.sign_prehash_recoverable(hash.as_slice()).unwrap();
+    let (sig, recid) = key.sign_prehash_recoverable(hash.as_slice()).unwrap();
     TxEnvelope::from(tx.into_signed(Signature::from_signature_and_parity(sig, recid.is_y_odd())))
 }
 
