@@ -42,6 +42,9 @@ trap 'rm -rf "$datadir"' EXIT
 echo "==> mosaic rpc-compat"
 "$BIN" rpc-compat "$FIXTURES/rpc-compat" | grep -v "^SHAPE\|^    " | tail -n 50
 
+echo "==> e2e: cast + viem against mosaic node --dev (installs pinned npm packages)"
+MOSAIC_BIN="$BIN" scripts/e2e.sh
+
 echo "==> mosaic statetest"
 "$BIN" statetest "$FIXTURES/ethereum-tests/GeneralStateTests" | tail -n 50
 
