@@ -87,19 +87,7 @@ fn run_unit(unit: &Unit, verbose: bool, store: bool) -> Result<(), String> {
         return run_unit_stored(unit, spec, &genesis, &pre, verbose);
     }
     let mut chain = MemoryChain::new(spec, genesis, pre).with_options(crate::exec_options());
-    for (i, block) in unit.blocks.iter().enumerate() {
-        let result = decode_hex(&block.rlp).and_then(|rlp| chain.import_rlp(&rlp).map_err(|e| e.to_string()));
-        match (result, &block.expect_exception) {
-            (Ok(hash), Some(expected)) => {
-                return Err(format!("block {i} ({hash}) imported, expected exception {expected}"));
-            }
-            (Err(e), None) => return Err(format!("block {i} rejected: {e}")),
-            (Err(e), Some(expected)) if verbose => {
-                println!("     block {i} rejected as expected ({expected}): {e}")
-            }
-            _ => {}
-        }
-    }
+    import_blocks(unit, verbose, |rlp| chain.import_rlp(rlp).map_err(|e| e.to_string()))?;
     if chain.head() != unit.lastblockhash {
         return Err(format!("head {}, expected {}", chain.head(), unit.lastblockhash));
     }
@@ -115,17 +103,15 @@ fn run_unit(unit: &Unit, verbose: bool, store: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// [`run_unit`] through the persistent store.
-fn run_unit_stored(
+/// Imports the unit's blocks in order, checking each against its expected
+/// exception.
+fn import_blocks(
     unit: &Unit,
-    spec: ChainSpec,
-    genesis: &alloy_consensus::Header,
-    pre: &InMemoryState,
     verbose: bool,
+    mut import: impl FnMut(&[u8]) -> Result<B256, String>,
 ) -> Result<(), String> {
-    let mut chain = StoreRunner::new(spec, genesis, pre)?;
     for (i, block) in unit.blocks.iter().enumerate() {
-        let result = decode_hex(&block.rlp).and_then(|rlp| chain.import_rlp(&rlp));
+        let result = decode_hex(&block.rlp).and_then(|rlp| import(&rlp));
         match (result, &block.expect_exception) {
             (Ok(hash), Some(expected)) => {
                 return Err(format!("block {i} ({hash}) imported, expected exception {expected}"));
@@ -137,6 +123,19 @@ fn run_unit_stored(
             _ => {}
         }
     }
+    Ok(())
+}
+
+/// [`run_unit`] through the persistent store.
+fn run_unit_stored(
+    unit: &Unit,
+    spec: ChainSpec,
+    genesis: &alloy_consensus::Header,
+    pre: &InMemoryState,
+    verbose: bool,
+) -> Result<(), String> {
+    let mut chain = StoreRunner::new(spec, genesis, pre)?;
+    import_blocks(unit, verbose, |rlp| chain.import_rlp(rlp))?;
     let head = chain.head()?;
     if head != unit.lastblockhash {
         return Err(format!("head {head}, expected {}", unit.lastblockhash));
