@@ -1,11 +1,18 @@
-//! Block validation and import.
+//! The chain: block validation and import, block building, the transaction
+//! pool and the sequencer.
 //!
 //! [`validate_header`] checks a header against its parent under the chain's
 //! fork rules (number, timestamps, gas limit bounds, EIP-1559 base fee,
 //! EIP-4844 blob gas, post-merge constants, fork-specific fields);
-//! [`MemoryChain`] imports RLP blocks on top of a genesis state held in
-//! memory: header and body checks, parallel sender recovery, execution, and
-//! the receipts, bloom, gas, requests and state roots the header commits to.
+//! [`verify_block`] adds the body, parallel sender recovery, execution and
+//! every commitment but the state root, whatever holds the state.
+//! [`MemoryChain`] imports on top of a state held in memory;
+//! [`StoredChain`] imports into the redb store (`mosaic-storage`), checking
+//! each state root incrementally and committing each block atomically, with
+//! execution of the next block overlapping the commit of the last
+//! ([`StoredChain::import_pipelined`]). [`build_block`] turns an ordered list
+//! of transactions into a sealed block; [`TxPool`] admits transactions with
+//! geth's rules; [`Sequencer`] ties pool, builder and store together.
 
 mod builder;
 mod dev;
