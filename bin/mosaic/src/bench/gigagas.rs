@@ -11,6 +11,11 @@ pub(crate) enum Workload {
     Raw,
     /// ~37,000 OpenZeppelin ERC-20 transfers between distinct holders.
     Erc20,
+    /// 6,400 Uniswap V3 swaps (router `exactInputSingle`) by distinct
+    /// traders over `--pools` pools.
+    Uniswap,
+    /// raw + erc20 + uniswap in one block, about a third of the gas each.
+    Mixed,
 }
 
 /// Arguments of `mosaic bench gigagas`.
@@ -29,6 +34,13 @@ pub(crate) struct GigagasArgs {
     /// Transactions in the block (default: the workload's ~1 Ggas count).
     #[arg(long)]
     txs: Option<usize>,
+    /// Share (0..1) of transactions on the hot spots: one transfer
+    /// recipient, one ERC-20 holder, Uniswap pool 0.
+    #[arg(long, default_value_t = 0.0)]
+    hot_ratio: f64,
+    /// Uniswap pools the swaps are spread over (uniswap, mixed).
+    #[arg(long, default_value_t = 32)]
+    pools: usize,
     /// One JSON object per line.
     #[arg(long)]
     json: bool,
@@ -54,10 +66,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs the benchmark.
 pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
-    let prepared = match args.workload {
-        Workload::Raw => workload::raw(args.txs.unwrap_or(47_620))?,
-        Workload::Erc20 => workload::erc20(args.txs.unwrap_or(37_000))?,
-    };
+    let prepared = workload::build(args.workload, args.txs, args.pools, args.hot_ratio)?;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let global = crate::exec_options().threads;
     let counts: Vec<usize> = if !args.thread_counts.is_empty() {
@@ -71,6 +80,7 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
     let base = ExecOptions { mode: ExecMode::Import, ..Default::default() };
     let (seq_time, seq_out) =
         time_block(&prepared, &ExecOptions { engine: Engine::Sequential, ..base }, args.iters)?;
+    let succeeded = workload::check_successes(&prepared, &seq_out, args.json);
     if !args.json {
         println!(
             "workload {name}: {} txs, {} gas, nproc {cores}; sequential {:.1} ms ({:.2} Ggas/s)",
@@ -112,5 +122,5 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
     if !all_same {
         eprintln!("error: parallel result differs from sequential");
     }
-    Ok(all_same)
+    Ok(all_same && succeeded)
 }
