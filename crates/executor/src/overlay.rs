@@ -1,8 +1,13 @@
 //! The block-level cache that sequential execution commits each
 //! transaction into, and the source of the block's [`StateDiff`].
 
-use crate::{AccountDiff, StateDiff, StateProvider, diff::AccountFields, error::StateError};
-use alloy_primitives::{Address, B256, U256, map::HashMap};
+use crate::{
+    AccountDiff, StateDiff, StateProvider, diff::AccountFields, error::StateError, state::info_without_code,
+};
+use alloy_primitives::{
+    Address, B256, U256,
+    map::{AddressSet, HashMap},
+};
 use revm::{
     Database, DatabaseCommit,
     bytecode::Bytecode,
@@ -37,17 +42,13 @@ pub struct BlockOverlay<S> {
     accounts: HashMap<Address, CachedAccount>,
     codes: HashMap<B256, Bytecode>,
     new_codes: HashMap<B256, Bytecode>,
-    /// Final states from the parallel engine not (yet) loaded into the
-    /// cache, with their precomputed canonical diff.
-    layer: HashMap<Address, (LayerAccount, Option<AccountDiff>)>,
-}
-
-/// An account's state after the parallel part of a block.
-#[derive(Debug, Clone)]
-pub(crate) struct LayerAccount {
-    pub(crate) info: Option<AccountInfo>,
-    pub(crate) wiped: bool,
-    pub(crate) storage: Vec<(U256, U256)>,
+    /// Canonical diffs of the accounts the parallel engine changed that are
+    /// not in the cache, sorted by address. An account absent from the
+    /// cache and from this list is unchanged.
+    layer: Vec<(Address, AccountDiff)>,
+    /// Layer accounts since loaded into the cache (their entries are
+    /// stale).
+    layer_loaded: AddressSet,
 }
 
 impl<S: StateProvider> BlockOverlay<S> {
@@ -58,7 +59,8 @@ impl<S: StateProvider> BlockOverlay<S> {
             accounts: HashMap::default(),
             codes: HashMap::default(),
             new_codes: HashMap::default(),
-            layer: HashMap::default(),
+            layer: Vec::new(),
+            layer_loaded: AddressSet::default(),
         }
     }
 
@@ -84,11 +86,13 @@ impl<S: StateProvider> BlockOverlay<S> {
                 storage: HashMap::default(),
                 wiped: false,
             };
-            if let Some((layer, _)) = self.layer.remove(&address) {
-                cached.current = layer.info;
-                cached.wiped = layer.wiped;
+            if let Some(diff) = self.take_layer(&address) {
+                // A wipe of an account that did not exist changes nothing
+                // that reads can see, so `storage_wiped` is enough.
+                cached.current = diff.info.map(|f| info_without_code(f.balance, f.nonce, f.code_hash));
+                cached.wiped = diff.storage_wiped;
                 let read_base = !cached.wiped && cached.original.is_some();
-                for (key, value) in layer.storage {
+                for (key, value) in diff.storage {
                     let original = if read_base { self.base.storage(address, key)? } else { U256::ZERO };
                     cached.storage.insert(key, Slot { original, current: value });
                 }
@@ -136,8 +140,7 @@ impl<S: StateProvider> BlockOverlay<S> {
     /// The change since the block started, in canonical form. Hands over
     /// the parallel engine's precomputed diffs, so call it once, at the end.
     pub fn diff(&mut self) -> StateDiff {
-        let mut entries: Vec<(Address, AccountDiff)> =
-            self.layer.drain().filter_map(|(a, (_, d))| d.map(|d| (a, d))).collect();
+        let mut entries: Vec<(Address, AccountDiff)> = Vec::with_capacity(self.accounts.len());
         for (address, account) in &self.accounts {
             let fields = |i: &AccountInfo| AccountFields {
                 nonce: i.nonce,
@@ -160,11 +163,21 @@ impl<S: StateProvider> BlockOverlay<S> {
             entries.push((*address, AccountDiff { info, storage_wiped: wiped, storage }));
         }
         entries.sort_unstable_by_key(|(a, _)| *a);
-        let mut diff = StateDiff { accounts: entries.into_iter().collect(), ..Default::default() };
-        for (hash, code) in &self.new_codes {
-            let used = diff.accounts.values().any(|a| a.info.is_some_and(|i| i.code_hash == *hash));
-            if used {
-                diff.codes.insert(*hash, code.clone());
+        let layer = std::mem::take(&mut self.layer);
+        let loaded = std::mem::take(&mut self.layer_loaded);
+        let accounts = if layer.is_empty() {
+            entries.into_iter().collect()
+        } else {
+            merge_sorted(entries, layer.into_iter().filter(|(a, _)| !loaded.contains(a))).collect()
+        };
+        let mut diff = StateDiff { accounts, ..Default::default() };
+        if !self.new_codes.is_empty() {
+            let used: std::collections::HashSet<B256> =
+                diff.accounts.values().filter_map(|a| a.info.map(|i| i.code_hash)).collect();
+            for (hash, code) in &self.new_codes {
+                if used.contains(hash) {
+                    diff.codes.insert(*hash, code.clone());
+                }
             }
         }
         diff
@@ -248,18 +261,17 @@ impl<S: StateProvider> BlockOverlay<S> {
         Ok(())
     }
 
-    /// Whether an account is in the cache.
-    pub(crate) fn is_cached(&self, address: &Address) -> bool {
-        self.accounts.contains_key(address)
+    /// Installs the canonical diffs of the accounts the parallel part
+    /// changed that are not cached, sorted by address.
+    pub(crate) fn install_layer(&mut self, diffs: Vec<(Address, AccountDiff)>) {
+        debug_assert!(self.layer.is_empty(), "one parallel part per block");
+        self.layer = diffs;
     }
 
-    /// Installs the parallel part's final state of accounts that are not
-    /// cached, with their precomputed diffs.
-    pub(crate) fn install_layer(&mut self, entries: Vec<(Address, LayerAccount, Option<AccountDiff>)>) {
-        self.layer.reserve(entries.len());
-        for (address, account, diff) in entries {
-            self.layer.insert(address, (account, diff));
-        }
+    /// Takes an account's entry out of the layer (once).
+    fn take_layer(&mut self, address: &Address) -> Option<AccountDiff> {
+        let i = self.layer.binary_search_by(|(a, _)| a.cmp(address)).ok()?;
+        self.layer_loaded.insert(*address).then(|| self.layer[i].1.clone())
     }
 
     /// Records code deployed by the parallel part.
@@ -269,25 +281,63 @@ impl<S: StateProvider> BlockOverlay<S> {
     }
 }
 
+/// Merges two lists sorted by address (no address is in both).
+fn merge_sorted(
+    a: Vec<(Address, AccountDiff)>,
+    b: impl Iterator<Item = (Address, AccountDiff)>,
+) -> impl Iterator<Item = (Address, AccountDiff)> {
+    let mut a = a.into_iter().peekable();
+    let mut b = b.peekable();
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if x.0 <= y.0 => a.next(),
+        (Some(_), Some(_)) | (None, _) => b.next(),
+        (Some(_), None) => a.next(),
+    })
+}
+
 /// A `&self` view of an overlay: what the parallel engine reads as its base.
-pub(crate) struct OverlayView<'a, S>(pub(crate) &'a BlockOverlay<S>);
+///
+/// Most addresses a block touches are not in the overlay's cache (it holds
+/// what the system calls touched); a small set with a fixed-width hasher
+/// tells so without hashing the address into the cache's map.
+pub(crate) struct OverlayView<'a, S> {
+    overlay: &'a BlockOverlay<S>,
+    cached: AddressSet,
+}
+
+impl<'a, S> OverlayView<'a, S> {
+    pub(crate) fn new(overlay: &'a BlockOverlay<S>) -> Self {
+        Self { cached: overlay.accounts.keys().copied().collect(), overlay }
+    }
+
+    /// Whether the overlay caches `address`.
+    pub(crate) fn is_cached(&self, address: &Address) -> bool {
+        self.cached.contains(address)
+    }
+}
 
 impl<S: StateProvider> StateProvider for OverlayView<'_, S> {
     fn account(&self, address: Address) -> Result<Option<AccountInfo>, StateError> {
-        match self.0.accounts.get(&address) {
+        if !self.is_cached(&address) {
+            return self.overlay.base.account(address);
+        }
+        match self.overlay.accounts.get(&address) {
             Some(a) => Ok(a.current.clone()),
-            None => self.0.base.account(address),
+            None => self.overlay.base.account(address),
         }
     }
 
     fn storage(&self, address: Address, slot: U256) -> Result<U256, StateError> {
-        match self.0.accounts.get(&address) {
+        if !self.is_cached(&address) {
+            return self.overlay.base.storage(address, slot);
+        }
+        match self.overlay.accounts.get(&address) {
             Some(a) => match a.storage.get(&slot) {
                 Some(s) => Ok(s.current),
                 None if a.wiped || a.original.is_none() => Ok(U256::ZERO),
-                None => self.0.base.storage(address, slot),
+                None => self.overlay.base.storage(address, slot),
             },
-            None => self.0.base.storage(address, slot),
+            None => self.overlay.base.storage(address, slot),
         }
     }
 
@@ -295,14 +345,14 @@ impl<S: StateProvider> StateProvider for OverlayView<'_, S> {
         if hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
-        match self.0.codes.get(&hash) {
+        match self.overlay.codes.get(&hash) {
             Some(c) => Ok(c.clone()),
-            None => self.0.base.code_by_hash(hash),
+            None => self.overlay.base.code_by_hash(hash),
         }
     }
 
     fn block_hash(&self, number: u64) -> Result<B256, StateError> {
-        self.0.base.block_hash(number)
+        self.overlay.base.block_hash(number)
     }
 }
 

@@ -2,7 +2,6 @@
 //! part runs over the overlay left by the pre-block system calls, and its
 //! final state is folded back into that overlay.
 
-use crate::overlay::LayerAccount;
 use crate::{
     BlockContext, BlockExecutionError, ExecMode, ExecTx, ParallelStats, StateProvider, TxOutcome,
     overlay::OverlayView,
@@ -30,9 +29,9 @@ pub(crate) fn run_transactions<S: StateProvider>(
     let block_env = evm.ctx.block().clone();
     let run = {
         let overlay = &evm.ctx.journaled_state.database;
-        let view = OverlayView(overlay);
-        let not_cached = |a: &Address| !overlay.is_cached(a);
-        parallel::run(&view, txs, &cfg, &block_env, threads, &not_cached)?
+        let view = OverlayView::new(overlay);
+        let cached = |a: &Address| view.is_cached(a);
+        parallel::run(&view, txs, &cfg, &block_env, threads, &cached)?
     };
     let mut outcomes = Vec::with_capacity(txs.len());
     let (mut gas_used, mut blob_gas_used) = (0u64, 0u64);
@@ -69,19 +68,10 @@ pub(crate) fn run_transactions<S: StateProvider>(
     for (hash, code) in run.codes {
         overlay.insert_code(hash, code);
     }
-    let (cached, fresh): (Vec<_>, Vec<_>) =
-        run.accounts.into_iter().partition(|a| overlay.is_cached(&a.address));
-    for account in cached {
+    for account in run.state.cached {
         overlay.apply_final(account.address, account.info, account.wiped, &account.storage)?;
     }
-    let layer = fresh
-        .into_iter()
-        .map(|a| {
-            let diff = a.diff.flatten();
-            (a.address, LayerAccount { info: a.info, wiped: a.wiped, storage: a.storage }, diff)
-        })
-        .collect();
-    overlay.install_layer(layer);
+    overlay.install_layer(run.state.diffs);
     if std::env::var_os("MOSAIC_TIMINGS").is_some() {
         eprintln!("parallel: apply {:?}", t.elapsed());
     }

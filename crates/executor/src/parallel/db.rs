@@ -1,7 +1,7 @@
 //! The state one transaction incarnation sees: multi-version memory over the
 //! block's base state, with every read recorded for validation.
 
-use super::mv::{Loc, Meta, MvMemory, Resolved, Written};
+use super::mv::{BalanceRead, Loc, Meta, MvMemory, Resolved, Written};
 use crate::{StateError, StateProvider};
 use alloy_primitives::{Address, B256, U256, map::HashMap};
 use dashmap::DashMap;
@@ -41,6 +41,16 @@ pub(crate) enum Observed {
     Storage(Option<Version>, Option<Version>),
 }
 
+/// A value the incarnation read from the base state (the state before the
+/// block), kept for the final diff so it need not be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BaseValue {
+    /// The account (`None`: did not exist).
+    Account(Option<crate::AccountFields>),
+    /// A storage slot and its value.
+    Slot(U256, U256),
+}
+
 /// Per-incarnation view; reset between transactions.
 pub(crate) struct TxDb<'a, S> {
     pub(crate) base: &'a S,
@@ -59,6 +69,8 @@ pub(crate) struct TxDb<'a, S> {
     pub(crate) lazy_candidate: Option<Address>,
     /// Set once the candidate was served lazily.
     pub(crate) lazy_active: bool,
+    /// What was read from the base state.
+    pub(crate) base_reads: Vec<(Address, BaseValue)>,
 }
 
 impl<'a, S: StateProvider> TxDb<'a, S> {
@@ -70,6 +82,7 @@ impl<'a, S: StateProvider> TxDb<'a, S> {
         self.credit_born.clear();
         self.lazy_candidate = lazy_candidate;
         self.lazy_active = false;
+        self.base_reads.clear();
     }
 }
 
@@ -80,15 +93,14 @@ pub(crate) type MetaRead = (Option<Meta>, Option<U256>, Option<Version>);
 /// A slot's writer with its value, and the newest wipe.
 type StorageOrigin = (Option<(usize, u32, U256)>, Option<Version>);
 
-/// Resolves the account meta below `tx`; from the base state it also
-/// returns the base balance.
-pub(crate) fn resolve_meta<S: StateProvider>(
-    mv: &MvMemory,
+/// Resolves the account meta below `tx` from what the memory holds; from
+/// the base state it also returns the base balance.
+fn resolve_meta<S: StateProvider>(
+    read: Resolved<(u32, Written)>,
     base: &S,
     address: Address,
-    tx: usize,
 ) -> Result<MetaRead, ReadError> {
-    match mv.read(&Loc::Account(address), tx) {
+    match read {
         Resolved::Blocked(b) => Err(ReadError::Blocked(b)),
         Resolved::Written(idx, (inc, Written::Account(meta))) => Ok((meta, None, Some((idx, inc)))),
         _ => {
@@ -99,17 +111,17 @@ pub(crate) fn resolve_meta<S: StateProvider>(
     }
 }
 
-/// Resolves the balance below `tx`; `base_balance` is used when no absolute
-/// value was written (read from the base state if `None`). Returns the
-/// balance, whether credits alone created the account, and the origin.
-pub(crate) fn resolve_balance<S: StateProvider>(
-    mv: &MvMemory,
+/// Resolves the balance below `tx` from what the memory holds;
+/// `base_balance` is used when no absolute value was written (read from
+/// the base state if `None`). Returns the balance, whether credits alone
+/// created the account, and the origin.
+fn resolve_balance<S: StateProvider>(
+    read: Result<BalanceRead, usize>,
     base: &S,
     address: Address,
-    tx: usize,
     base_balance: Option<U256>,
 ) -> Result<(U256, bool, Observed), ReadError> {
-    let read = mv.read_balance(address, tx).map_err(ReadError::Blocked)?;
+    let read = read.map_err(ReadError::Blocked)?;
     let (start, absolute) = match read.absolute {
         Some((idx, inc, v)) => (v, Some((idx, inc))),
         None => match base_balance {
@@ -178,7 +190,13 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
     type Error = ReadError;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, ReadError> {
-        let (meta, base_balance, origin) = resolve_meta(self.mv, self.base, address, self.tx)?;
+        let (meta_read, balance_read) = self.mv.read_account(address, self.tx);
+        let (meta, base_balance, origin) = resolve_meta(meta_read, self.base, address)?;
+        if let Some(balance) = base_balance {
+            let fields =
+                meta.map(|m| crate::AccountFields { nonce: m.nonce, balance, code_hash: m.code_hash });
+            self.base_reads.push((address, BaseValue::Account(fields)));
+        }
         let observed = Observed::Account(origin);
         push_sources(&mut self.sources, &observed);
         self.reads.push((Loc::Account(address), observed));
@@ -191,8 +209,7 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
             self.loaded.insert(address, Some(info.clone()));
             return Ok(Some(info));
         }
-        let (balance, by_credit, observed) =
-            resolve_balance(self.mv, self.base, address, self.tx, base_balance)?;
+        let (balance, by_credit, observed) = resolve_balance(balance_read, self.base, address, base_balance)?;
         push_sources(&mut self.sources, &observed);
         self.reads.push((Loc::Balance(address), observed));
         let info = match meta {
@@ -219,6 +236,9 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
 
     fn storage(&mut self, address: Address, index: StorageKey) -> Result<StorageValue, ReadError> {
         let (v, observed) = resolve_storage(self.mv, self.base, address, index, self.tx)?;
+        if observed == Observed::Storage(None, None) {
+            self.base_reads.push((address, BaseValue::Slot(index, v)));
+        }
         push_sources(&mut self.sources, &observed);
         self.reads.push((Loc::Storage(address, index), observed));
         Ok(v)
@@ -229,22 +249,50 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
     }
 }
 
-/// Whether a recorded read would see the same versions now.
-pub(crate) fn still_valid(mv: &MvMemory, loc: &Loc, tx: usize, seen: &Observed) -> bool {
-    match (*loc, seen) {
-        (Loc::Account(_), Observed::Account(v)) => match mv.read(loc, tx) {
-            Resolved::Base => v.is_none(),
-            Resolved::Written(idx, (inc, _)) => *v == Some((idx, inc)),
-            Resolved::Blocked(_) => false,
-        },
-        (Loc::Balance(a), Observed::Balance(abs, credits)) => match mv.read_balance(a, tx) {
-            Ok(read) => read.absolute.map(|(i, n, _)| (i, n)) == *abs && read.creditors == *credits,
-            Err(_) => false,
-        },
-        (Loc::Storage(a, k), Observed::Storage(slot, wipe)) => match storage_origin(mv, a, k, tx) {
-            Ok((s, w)) => s.map(|(i, n, _)| (i, n)) == *slot && w == *wipe,
-            Err(_) => false,
-        },
-        _ => false,
+/// Whether a recorded account read would see the same version now.
+fn same_meta(read: Resolved<(u32, Written)>, seen: &Option<Version>) -> bool {
+    match read {
+        Resolved::Base => seen.is_none(),
+        Resolved::Written(idx, (inc, _)) => *seen == Some((idx, inc)),
+        Resolved::Blocked(_) => false,
     }
+}
+
+/// Whether a recorded balance read would see the same versions now.
+fn same_balance(read: Result<BalanceRead, usize>, absolute: &Option<Version>, credits: &[Version]) -> bool {
+    read.is_ok_and(|r| r.absolute.map(|(i, n, _)| (i, n)) == *absolute && r.creditors == credits)
+}
+
+/// Whether all recorded reads of `tx` would see the same versions now. An
+/// account's meta and balance reads (recorded one after the other) are
+/// checked with one lookup.
+pub(crate) fn reads_valid(mv: &MvMemory, tx: usize, reads: &[(Loc, Observed)]) -> bool {
+    let mut i = 0;
+    while let Some((loc, seen)) = reads.get(i) {
+        let valid = match (loc, seen, reads.get(i + 1)) {
+            (
+                Loc::Account(a),
+                Observed::Account(meta),
+                Some((Loc::Balance(b), Observed::Balance(absolute, credits))),
+            ) if a == b => {
+                i += 1;
+                let (meta_read, balance_read) = mv.read_account(*a, tx);
+                same_meta(meta_read, meta) && same_balance(balance_read, absolute, credits)
+            }
+            (Loc::Account(_), Observed::Account(meta), _) => same_meta(mv.read(loc, tx), meta),
+            (Loc::Balance(a), Observed::Balance(absolute, credits), _) => {
+                same_balance(mv.read_balance(*a, tx), absolute, credits)
+            }
+            (Loc::Storage(a, k), Observed::Storage(slot, wipe), _) => match storage_origin(mv, *a, *k, tx) {
+                Ok((s, w)) => s.map(|(i, n, _)| (i, n)) == *slot && w == *wipe,
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        if !valid {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }

@@ -2,11 +2,13 @@
 //! the beneficiary's fees and plain value transfers.
 //!
 //! Each transaction runs speculatively against [`mv::MvMemory`]; its reads
-//! are recorded and later validated by value; a transaction whose reads
-//! changed is re-executed, and one that reads an aborted write (ESTIMATE)
-//! waits for the writer. The result is exactly the sequential one: final
-//! values are assembled from the highest writer of each location.
+//! are recorded with the versions they saw and later validated; a
+//! transaction whose reads changed is re-executed, and one that reads an
+//! aborted write (ESTIMATE) waits for the writer. The result is exactly the
+//! sequential one: the final state is folded from the write sets of the
+//! final incarnations, in transaction order.
 
+mod assemble;
 mod db;
 mod handler;
 mod mv;
@@ -15,8 +17,9 @@ mod writes;
 
 use crate::{StateError, StateProvider};
 use alloy_primitives::{Address, B256, U256, map::HashMap};
+pub(crate) use assemble::Assembled;
 use dashmap::DashMap;
-use db::{Observed, ReadError, TxDb, resolve_balance, resolve_meta, resolve_storage, still_valid};
+use db::{BaseValue, Observed, ReadError, TxDb, reads_valid};
 use handler::LazyRewardHandler;
 use mv::{Loc, MvMemory, Written};
 use revm::{
@@ -28,7 +31,6 @@ use revm::{
     },
     handler::{Handler, MainnetContext, MainnetEvm},
     primitives::TxKind,
-    state::AccountInfo,
 };
 use scheduler::{Scheduler, Task};
 use std::sync::{
@@ -45,25 +47,18 @@ pub(crate) struct TxRun {
     /// revm's result, or why the transaction is invalid at its position.
     pub(crate) result: Result<ExecutionResult, String>,
     reads: Vec<(Loc, Observed)>,
+    /// Sorted by [`assemble::write_order`].
     writes: Vec<(Loc, Written)>,
+    /// Base-state values of the locations it wrote, sorted by address.
+    base_reads: Vec<(Address, BaseValue)>,
     /// Lower transactions whose writes it read.
     pub(crate) dependencies: Vec<usize>,
-}
-
-/// Final state of one account after the parallel part.
-pub(crate) struct FinalAccount {
-    /// Canonical diff against the base, when the caller asked for it.
-    pub(crate) diff: Option<Option<crate::AccountDiff>>,
-    pub(crate) address: Address,
-    pub(crate) info: Option<AccountInfo>,
-    pub(crate) wiped: bool,
-    pub(crate) storage: Vec<(U256, U256)>,
 }
 
 /// What the parallel part produced.
 pub(crate) struct ParallelRun {
     pub(crate) runs: Vec<TxRun>,
-    pub(crate) accounts: Vec<FinalAccount>,
+    pub(crate) state: Assembled,
     pub(crate) codes: Vec<(B256, Bytecode)>,
     pub(crate) reexecutions: usize,
 }
@@ -102,6 +97,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             credit_born: Vec::new(),
             lazy_candidate: None,
             lazy_active: false,
+            base_reads: Vec::new(),
         };
         let mut evm: WorkerEvm<'a, S> = Context::mainnet()
             .with_db(db)
@@ -203,6 +199,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                         w.push((Loc::Balance(beneficiary), Written::Balance(U256::ZERO)));
                         w.push((Loc::Wipe(beneficiary), Written::Wipe));
                     }
+                    w.sort_unstable_by_key(|(loc, _)| assemble::write_order(loc));
                     (Ok(r), w)
                 }
             };
@@ -210,13 +207,15 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             dependencies.sort_unstable();
             dependencies.dedup();
             let reads = std::mem::take(&mut db.reads);
+            let base_reads = assemble::written_base_reads(&mut db.base_reads, &writes);
             let mut slot = lock(&self.runs[tx]);
             let previous = slot.take();
             let mut wrote_new = false;
-            for (loc, value) in &writes {
-                self.mv.write(*loc, tx, incarnation, *value);
+            self.mv.write(tx, incarnation, &writes);
+            for (loc, _) in &writes {
                 if !previous.as_ref().is_some_and(|p| p.writes.iter().any(|(l, _)| l == loc)) {
                     wrote_new = true;
+                    break;
                 }
             }
             if let Some(p) = &previous {
@@ -226,7 +225,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     }
                 }
             }
-            *slot = Some(TxRun { incarnation, result, reads, writes, dependencies });
+            *slot = Some(TxRun { incarnation, result, reads, writes, base_reads, dependencies });
             drop(slot);
             return self.scheduler.finish_execution(tx, incarnation, wrote_new);
         }
@@ -236,137 +235,35 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         let valid = {
             let slot = lock(&self.runs[tx]);
             match slot.as_ref() {
-                Some(run) if run.incarnation == incarnation => {
-                    run.reads.iter().all(|(loc, seen)| still_valid(&self.mv, loc, tx, seen))
-                }
+                Some(run) if run.incarnation == incarnation => reads_valid(&self.mv, tx, &run.reads),
                 _ => true,
             }
         };
         let aborted = !valid && self.scheduler.try_validation_abort(tx, incarnation);
         if aborted && let Some(run) = lock(&self.runs[tx]).as_ref() {
-            for (loc, _) in &run.writes {
-                self.mv.mark_estimate(loc, tx);
-            }
+            self.mv.mark_estimate(tx, &run.writes);
         }
         self.scheduler.finish_validation(tx, aborted)
     }
-
-    /// The state after the last transaction, per written account.
-    fn final_accounts(
-        &self,
-        threads: usize,
-        want_diff: &(dyn Fn(&Address) -> bool + Sync),
-    ) -> Result<Vec<FinalAccount>, StateError> {
-        let end = self.txs.len();
-        let locations = self.mv.locations();
-        let mut by_address: HashMap<Address, (bool, Vec<U256>)> = HashMap::default();
-        by_address.reserve(locations.len());
-        for loc in locations {
-            match loc {
-                Loc::Account(a) | Loc::Balance(a) => {
-                    by_address.entry(a).or_default();
-                }
-                Loc::Wipe(a) => by_address.entry(a).or_default().0 = true,
-                Loc::Storage(a, k) => by_address.entry(a).or_default().1.push(k),
-            }
-        }
-        let unblocked = |e: ReadError| match e {
-            ReadError::State(e) => e,
-            ReadError::Blocked(b) => {
-                StateError::Backend(format!("estimate of transaction {b} left after execution"))
-            }
-        };
-        let entries: Vec<_> = by_address.into_iter().collect();
-        let resolve =
-            |(address, (wiped, slots)): &(Address, (bool, Vec<U256>))| -> Result<FinalAccount, StateError> {
-                let address = *address;
-                let (meta, base_balance, _) =
-                    resolve_meta(&self.mv, self.base, address, end).map_err(unblocked)?;
-                let (balance, by_credit, _) =
-                    resolve_balance(&self.mv, self.base, address, end, base_balance).map_err(unblocked)?;
-                let info = match meta {
-                    Some(m) => Some(crate::state::info_without_code(balance, m.nonce, m.code_hash)),
-                    None if by_credit => {
-                        Some(crate::state::info_without_code(balance, 0, revm::primitives::KECCAK_EMPTY))
-                    }
-                    None => None,
-                };
-                let mut storage = Vec::with_capacity(slots.len());
-                for k in slots {
-                    storage.push((
-                        *k,
-                        resolve_storage(&self.mv, self.base, address, *k, end).map_err(unblocked)?.0,
-                    ));
-                }
-                let mut account = FinalAccount { diff: None, address, info, wiped: *wiped, storage };
-                if want_diff(&address) {
-                    account.diff = Some(account_diff(self.base, &account)?);
-                }
-                Ok(account)
-            };
-        let chunk = entries.len().div_ceil(threads.max(1)).max(1);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = entries
-                .chunks(chunk)
-                .map(|part| s.spawn(move || part.iter().map(resolve).collect::<Result<Vec<_>, _>>()))
-                .collect();
-            let mut out = Vec::with_capacity(entries.len());
-            for h in handles {
-                let part =
-                    h.join().map_err(|_| StateError::Backend("final state worker panicked".into()))??;
-                out.extend(part);
-            }
-            Ok(out)
-        })
-    }
-}
-
-/// The canonical diff of one account against the base state.
-fn account_diff<S: StateProvider>(
-    base: &S,
-    account: &FinalAccount,
-) -> Result<Option<crate::AccountDiff>, StateError> {
-    let fields =
-        |i: &AccountInfo| crate::AccountFields { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash };
-    let original = base.account(account.address)?;
-    let info = account.info.as_ref().map(fields);
-    let info_changed = original.as_ref().map(fields) != info;
-    let wiped = account.wiped && original.is_some();
-    let mut storage = std::collections::BTreeMap::new();
-    if info.is_some() {
-        for (key, value) in &account.storage {
-            let before = if account.wiped || original.is_none() {
-                U256::ZERO
-            } else {
-                base.storage(account.address, *key)?
-            };
-            if *value != before {
-                storage.insert(*key, *value);
-            }
-        }
-    }
-    if !info_changed && !wiped && storage.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(crate::AccountDiff { info, storage_wiped: wiped, storage }))
 }
 
 /// Runs `txs` with Block-STM on `threads` threads over `base`; the final
-/// accounts for which `want_diff` holds carry their canonical diff.
+/// state of the accounts for which `cached` holds comes back as values, of
+/// the others as canonical diffs.
 pub(crate) fn run<S: StateProvider>(
     base: &S,
     txs: &[ExecTx],
     cfg: &CfgEnv,
     block: &BlockEnv,
     threads: usize,
-    want_diff: &(dyn Fn(&Address) -> bool + Sync),
+    cached: &(dyn Fn(&Address) -> bool + Sync),
 ) -> Result<ParallelRun, StateError> {
     let shared = Shared {
         base,
         txs,
         cfg,
         block,
-        mv: MvMemory::default(),
+        mv: MvMemory::new(txs.len()),
         codes: Codes::default(),
         scheduler: Scheduler::new(txs.len()),
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),
@@ -385,10 +282,6 @@ pub(crate) fn run<S: StateProvider>(
         return Err(e);
     }
     let t1 = std::time::Instant::now();
-    let accounts = shared.final_accounts(threads, want_diff)?;
-    if std::env::var_os("MOSAIC_TIMINGS").is_some() {
-        eprintln!("parallel: execute {:?}, final {:?}", t1 - t0, t1.elapsed());
-    }
     let executions = shared.executions.load(Relaxed);
     let runs = shared
         .runs
@@ -396,6 +289,10 @@ pub(crate) fn run<S: StateProvider>(
         .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| StateError::Backend("a transaction was never executed".into()))?;
+    let state = assemble::assemble(base, &runs, threads, cached)?;
+    if std::env::var_os("MOSAIC_TIMINGS").is_some() {
+        eprintln!("parallel: execute {:?}, final {:?}", t1 - t0, t1.elapsed());
+    }
     let codes = shared.codes.into_iter().collect();
-    Ok(ParallelRun { runs, accounts, codes, reexecutions: executions.saturating_sub(txs.len()) })
+    Ok(ParallelRun { runs, state, codes, reexecutions: executions.saturating_sub(txs.len()) })
 }

@@ -1,11 +1,20 @@
 //! Multi-version memory: for every location, the values written by each
 //! transaction of the block (by index), as Block-STM keeps them.
+//!
+//! One table entry per account holds the versions of its three account
+//! locations (nonce/code, balance, wipe), so a transaction publishes or
+//! reads an account with one lookup; storage slots have their own table.
+//! Most locations have one writer, whose version is kept inline.
 
-use alloy_primitives::{Address, B256, U256};
+use alloy_primitives::{Address, B256, U256, map::FbBuildHasher};
 use dashmap::DashMap;
+use std::{
+    hash::{Hash, Hasher},
+    sync::atomic::{AtomicBool, Ordering},
+};
 
 /// A piece of state that transactions read and write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Loc {
     /// Existence, nonce and code hash of an account.
     Account(Address),
@@ -15,6 +24,15 @@ pub(crate) enum Loc {
     Storage(Address, U256),
     /// Marks that an account's storage was wiped (destruction, re-creation).
     Wipe(Address),
+}
+
+impl Loc {
+    /// The account the location belongs to.
+    pub(crate) const fn address(&self) -> &Address {
+        match self {
+            Self::Account(a) | Self::Balance(a) | Self::Storage(a, _) | Self::Wipe(a) => a,
+        }
+    }
 }
 
 /// Nonce and code of an existing account.
@@ -48,8 +66,6 @@ pub(crate) struct Entry {
     pub(crate) value: Written,
 }
 
-type Hasher = alloy_primitives::map::DefaultHashBuilder;
-
 /// What a read resolved to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resolved<T> {
@@ -73,103 +89,269 @@ pub(crate) struct BalanceRead {
     pub(crate) creditors: Vec<(usize, u32)>,
 }
 
-/// The multi-version data structure.
 /// Versions of one location sorted by transaction index; most locations
-/// have a single writer, and writers mostly arrive in order.
+/// have a single writer (kept inline, no allocation), and writers mostly
+/// arrive in order.
 #[derive(Debug, Default)]
-struct Versions(Vec<(usize, Entry)>);
+enum Versions {
+    #[default]
+    Empty,
+    One((u32, Entry)),
+    Many(Vec<(u32, Entry)>),
+}
 
 impl Versions {
-    fn insert(&mut self, tx: usize, entry: Entry) {
-        match self.0.last() {
-            None => self.0.push((tx, entry)),
-            Some((last, _)) if *last < tx => self.0.push((tx, entry)),
-            _ => match self.0.binary_search_by_key(&tx, |(i, _)| *i) {
-                Ok(i) => self.0[i].1 = entry,
-                Err(i) => self.0.insert(i, (tx, entry)),
+    fn as_slice(&self) -> &[(u32, Entry)] {
+        match self {
+            Self::Empty => &[],
+            Self::One(v) => std::slice::from_ref(v),
+            Self::Many(v) => v,
+        }
+    }
+
+    fn insert(&mut self, tx: u32, entry: Entry) {
+        match self {
+            Self::Empty => *self = Self::One((tx, entry)),
+            Self::One((i, e)) if *i == tx => *e = entry,
+            Self::One(first) => {
+                let first = *first;
+                let pair = if first.0 < tx { [first, (tx, entry)] } else { [(tx, entry), first] };
+                let mut v = Vec::with_capacity(4);
+                v.extend(pair);
+                *self = Self::Many(v);
+            }
+            Self::Many(v) => match v.last() {
+                Some((last, _)) if *last < tx => v.push((tx, entry)),
+                _ => match v.binary_search_by_key(&tx, |(i, _)| *i) {
+                    Ok(i) => v[i].1 = entry,
+                    Err(i) => v.insert(i, (tx, entry)),
+                },
             },
         }
     }
 
-    fn get_mut(&mut self, tx: usize) -> Option<&mut Entry> {
-        self.0.binary_search_by_key(&tx, |(i, _)| *i).ok().map(|i| &mut self.0[i].1)
+    fn get_mut(&mut self, tx: u32) -> Option<&mut Entry> {
+        match self {
+            Self::Empty => None,
+            Self::One((i, e)) => (*i == tx).then_some(e),
+            Self::Many(v) => v.binary_search_by_key(&tx, |(i, _)| *i).ok().map(|i| &mut v[i].1),
+        }
     }
 
-    fn remove(&mut self, tx: usize) {
-        if let Ok(i) = self.0.binary_search_by_key(&tx, |(i, _)| *i) {
-            self.0.remove(i);
+    fn remove(&mut self, tx: u32) {
+        match self {
+            Self::Empty => {}
+            Self::One((i, _)) => {
+                if *i == tx {
+                    *self = Self::Empty;
+                }
+            }
+            Self::Many(v) => {
+                if let Ok(i) = v.binary_search_by_key(&tx, |(i, _)| *i) {
+                    v.remove(i);
+                }
+            }
         }
     }
 
     /// Entries below `tx`, newest first.
-    fn below(&self, tx: usize) -> impl Iterator<Item = &(usize, Entry)> {
-        let end = self.0.partition_point(|(i, _)| *i < tx);
-        self.0[..end].iter().rev()
+    fn below(&self, tx: usize) -> impl Iterator<Item = (usize, &Entry)> {
+        let all = self.as_slice();
+        let end = all.partition_point(|(i, _)| (*i as usize) < tx);
+        all[..end].iter().rev().map(|(i, e)| (*i as usize, e))
+    }
+
+    /// The newest write below `tx`.
+    fn read(&self, tx: usize) -> Resolved<(u32, Written)> {
+        match self.below(tx).next() {
+            None => Resolved::Base,
+            Some((idx, e)) if e.value == Written::Estimate => Resolved::Blocked(idx),
+            Some((idx, e)) => Resolved::Written(idx, (e.incarnation, e.value)),
+        }
+    }
+
+    /// Credits summed down to the newest absolute value below `tx`.
+    fn read_balance(&self, tx: usize) -> Result<BalanceRead, usize> {
+        let mut out = BalanceRead::default();
+        for (idx, e) in self.below(tx) {
+            match e.value {
+                Written::Credit(c) => {
+                    out.credit = out.credit.saturating_add(c);
+                    out.creditors.push((idx, e.incarnation));
+                }
+                Written::Balance(b) => {
+                    out.absolute = Some((idx, e.incarnation, b));
+                    break;
+                }
+                Written::Estimate => return Err(idx),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 }
 
+/// The versions of an account's own locations.
 #[derive(Debug, Default)]
+struct AccountVersions {
+    meta: Versions,
+    balance: Versions,
+    wipe: Versions,
+}
+
+impl AccountVersions {
+    /// The versions of an account-level location (not a slot).
+    fn of(&mut self, loc: &Loc) -> &mut Versions {
+        match loc {
+            Loc::Account(_) => &mut self.meta,
+            Loc::Balance(_) => &mut self.balance,
+            Loc::Wipe(_) | Loc::Storage(..) => &mut self.wipe,
+        }
+    }
+}
+
+/// A storage slot as a table key, hashed as fixed-width words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SlotKey(Address, U256);
+
+impl Hash for SlotKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let bytes = &self.0.0.0;
+        let word = |at: usize, len: usize| {
+            let mut w = [0u8; 8];
+            w[..len].copy_from_slice(&bytes[at..at + len]);
+            u64::from_le_bytes(w)
+        };
+        state.write_u64(word(0, 8) ^ word(16, 4));
+        state.write_u64(word(8, 8));
+        for limb in self.1.as_limbs() {
+            state.write_u64(*limb);
+        }
+    }
+}
+
+type SlotHasher = alloy_primitives::map::DefaultHashBuilder;
+
+/// The multi-version data structure.
+#[derive(Debug)]
 pub(crate) struct MvMemory {
-    data: DashMap<Loc, Versions, Hasher>,
+    accounts: DashMap<Address, AccountVersions, FbBuildHasher<20>>,
+    slots: DashMap<SlotKey, Versions, SlotHasher>,
+    /// Some transaction wrote a wipe (reads of slots must then look for one).
+    any_wipe: AtomicBool,
 }
 
 impl MvMemory {
-    /// Records a write of `tx`'s incarnation.
-    pub(crate) fn write(&self, loc: Loc, tx: usize, incarnation: u32, value: Written) {
-        self.data.entry(loc).or_default().insert(tx, Entry { incarnation, value });
+    /// Memory for a block of `txs` transactions (sized up front: a growing
+    /// table rehashes everything it holds).
+    pub(crate) fn new(txs: usize) -> Self {
+        let shards = (std::thread::available_parallelism().map_or(1, usize::from) * 16).next_power_of_two();
+        Self {
+            accounts: DashMap::with_capacity_and_hasher_and_shard_amount(
+                txs * 2,
+                FbBuildHasher::default(),
+                shards,
+            ),
+            slots: DashMap::with_capacity_and_hasher_and_shard_amount(txs, SlotHasher::default(), shards),
+            any_wipe: AtomicBool::new(false),
+        }
+    }
+
+    /// Publishes the writes of `tx`'s incarnation, sorted by address with
+    /// an account's own locations before its slots: one table lookup per
+    /// written account.
+    pub(crate) fn write(&self, tx: usize, incarnation: u32, writes: &[(Loc, Written)]) {
+        let tx = tx as u32;
+        let mut i = 0;
+        while let Some((loc, value)) = writes.get(i) {
+            if let Loc::Storage(address, key) = loc {
+                self.slots
+                    .entry(SlotKey(*address, *key))
+                    .or_default()
+                    .insert(tx, Entry { incarnation, value: *value });
+                i += 1;
+                continue;
+            }
+            let address = *loc.address();
+            let mut account = self.accounts.entry(address).or_default();
+            while let Some((loc, value)) = writes.get(i)
+                && !matches!(loc, Loc::Storage(..))
+                && *loc.address() == address
+            {
+                if matches!(loc, Loc::Wipe(_)) {
+                    self.any_wipe.store(true, Ordering::Release);
+                }
+                account.of(loc).insert(tx, Entry { incarnation, value: *value });
+                i += 1;
+            }
+        }
     }
 
     /// Removes `tx`'s entry at `loc`.
     pub(crate) fn remove(&self, loc: &Loc, tx: usize) {
-        if let Some(mut e) = self.data.get_mut(loc) {
-            e.remove(tx);
+        let tx = tx as u32;
+        if let Loc::Storage(address, key) = loc {
+            if let Some(mut v) = self.slots.get_mut(&SlotKey(*address, *key)) {
+                v.remove(tx);
+            }
+        } else if let Some(mut account) = self.accounts.get_mut(loc.address()) {
+            account.of(loc).remove(tx);
         }
     }
 
-    /// Turns `tx`'s entry at `loc` into an ESTIMATE.
-    pub(crate) fn mark_estimate(&self, loc: &Loc, tx: usize) {
-        if let Some(mut e) = self.data.get_mut(loc)
-            && let Some(entry) = e.get_mut(tx)
-        {
-            entry.value = Written::Estimate;
+    /// Turns `tx`'s entries at `writes` into ESTIMATEs.
+    pub(crate) fn mark_estimate(&self, tx: usize, writes: &[(Loc, Written)]) {
+        let tx = tx as u32;
+        for (loc, _) in writes {
+            let estimate = |v: &mut Versions| {
+                if let Some(entry) = v.get_mut(tx) {
+                    entry.value = Written::Estimate;
+                }
+            };
+            if let Loc::Storage(address, key) = loc {
+                if let Some(mut v) = self.slots.get_mut(&SlotKey(*address, *key)) {
+                    estimate(&mut v);
+                }
+            } else if let Some(mut account) = self.accounts.get_mut(loc.address()) {
+                estimate(account.of(loc));
+            }
         }
     }
 
     /// The newest write below `tx` at a location that is not a balance,
     /// with the writer's incarnation.
     pub(crate) fn read(&self, loc: &Loc, tx: usize) -> Resolved<(u32, Written)> {
-        let Some(versions) = self.data.get(loc) else { return Resolved::Base };
-        match versions.below(tx).next() {
-            None => Resolved::Base,
-            Some((idx, e)) if e.value == Written::Estimate => Resolved::Blocked(*idx),
-            Some((idx, e)) => Resolved::Written(*idx, (e.incarnation, e.value)),
+        match loc {
+            Loc::Storage(address, key) => {
+                self.slots.get(&SlotKey(*address, *key)).map_or(Resolved::Base, |v| v.read(tx))
+            }
+            Loc::Wipe(_) if !self.any_wipe.load(Ordering::Acquire) => Resolved::Base,
+            Loc::Account(a) | Loc::Wipe(a) | Loc::Balance(a) => {
+                let Some(account) = self.accounts.get(a) else { return Resolved::Base };
+                match loc {
+                    Loc::Account(_) => account.meta.read(tx),
+                    Loc::Balance(_) => account.balance.read(tx),
+                    _ => account.wipe.read(tx),
+                }
+            }
         }
     }
 
     /// The balance below `tx`: credits are summed down to the newest
     /// absolute value. `Err` names a blocking ESTIMATE.
     pub(crate) fn read_balance(&self, address: Address, tx: usize) -> Result<BalanceRead, usize> {
-        let mut out = BalanceRead::default();
-        let Some(versions) = self.data.get(&Loc::Balance(address)) else { return Ok(out) };
-        for (idx, e) in versions.below(tx) {
-            match e.value {
-                Written::Credit(c) => {
-                    out.credit = out.credit.saturating_add(c);
-                    out.creditors.push((*idx, e.incarnation));
-                }
-                Written::Balance(b) => {
-                    out.absolute = Some((*idx, e.incarnation, b));
-                    break;
-                }
-                Written::Estimate => return Err(*idx),
-                _ => break,
-            }
-        }
-        Ok(out)
+        self.accounts.get(&address).map_or(Ok(BalanceRead::default()), |a| a.balance.read_balance(tx))
     }
 
-    /// Every location written by some transaction.
-    pub(crate) fn locations(&self) -> Vec<Loc> {
-        self.data.iter().filter(|e| !e.value().0.is_empty()).map(|e| *e.key()).collect()
+    /// The account meta and balance below `tx`, with one lookup.
+    pub(crate) fn read_account(
+        &self,
+        address: Address,
+        tx: usize,
+    ) -> (Resolved<(u32, Written)>, Result<BalanceRead, usize>) {
+        match self.accounts.get(&address) {
+            None => (Resolved::Base, Ok(BalanceRead::default())),
+            Some(a) => (a.meta.read(tx), a.balance.read_balance(tx)),
+        }
     }
 }

@@ -1,0 +1,332 @@
+//! The state after the parallel part, assembled from the write sets of the
+//! final incarnations instead of from the multi-version memory.
+//!
+//! Every transaction's last write set is already known when the scheduler
+//! finishes, and each is sorted by address. Folding them in transaction
+//! order gives the final value of every location (a wipe drops the slots
+//! written before it, credits add up over the newest absolute balance). The
+//! values the writers read from the base state come along, so the diffs
+//! need no second read of the base. Addresses are split into contiguous
+//! ranges by their leading bits, one per thread, so each thread folds only
+//! its part of every write set, builds the canonical diffs of its accounts
+//! and returns them sorted: the parts concatenate into one sorted list.
+
+use super::{
+    TxRun,
+    db::BaseValue,
+    mv::{Loc, Meta, Written},
+};
+use crate::{AccountDiff, AccountFields, StateError, StateProvider};
+use alloy_primitives::{Address, U256, map::HashMap};
+use revm::{primitives::KECCAK_EMPTY, state::AccountInfo};
+use std::collections::BTreeMap;
+
+/// Final state of an account that the caller keeps in its own cache (it
+/// applies the values itself and derives the diff later).
+pub(crate) struct FinalAccount {
+    pub(crate) address: Address,
+    pub(crate) info: Option<AccountInfo>,
+    pub(crate) wiped: bool,
+    /// Written slots with their final value.
+    pub(crate) storage: Vec<(U256, U256)>,
+}
+
+/// The assembled final state.
+#[derive(Default)]
+pub(crate) struct Assembled {
+    /// Canonical diffs of changed accounts the caller does not cache, sorted
+    /// by address.
+    pub(crate) diffs: Vec<(Address, AccountDiff)>,
+    /// Final state of the accounts the caller caches.
+    pub(crate) cached: Vec<FinalAccount>,
+}
+
+/// One account's writes folded in transaction order.
+#[derive(Default)]
+struct Folded {
+    /// Newest account write (`Some(None)`: does not exist); `None` = base.
+    meta: Option<Option<Meta>>,
+    /// Newest absolute balance; `None` = base.
+    absolute: Option<U256>,
+    /// Credits after the newest absolute balance.
+    credit: U256,
+    wiped: bool,
+    /// Final value of each slot, with its value before the block when a
+    /// writer read it from there.
+    storage: HashMap<U256, (U256, Option<U256>)>,
+    /// The account before the block, when a writer read it from there.
+    original: Option<Option<AccountFields>>,
+}
+
+impl Folded {
+    fn apply(&mut self, loc: &Loc, value: &Written) {
+        match (loc, value) {
+            (Loc::Account(_), Written::Account(meta)) => self.meta = Some(*meta),
+            (Loc::Balance(_), Written::Balance(b)) => {
+                self.absolute = Some(*b);
+                self.credit = U256::ZERO;
+            }
+            (Loc::Balance(_), Written::Credit(c)) => self.credit = self.credit.saturating_add(*c),
+            (Loc::Wipe(_), _) => {
+                self.wiped = true;
+                self.storage.clear();
+            }
+            (Loc::Storage(_, key), Written::Storage(v)) => {
+                self.storage.entry(*key).or_insert((U256::ZERO, None)).0 = *v;
+            }
+            _ => {}
+        }
+    }
+
+    fn base_read(&mut self, value: &BaseValue) {
+        match value {
+            BaseValue::Account(fields) => {
+                self.original.get_or_insert(*fields);
+            }
+            BaseValue::Slot(key, v) => {
+                if let Some(slot) = self.storage.get_mut(key) {
+                    slot.1.get_or_insert(*v);
+                }
+            }
+        }
+    }
+}
+
+/// How the addresses are split: into `1 << bits` buckets by their leading
+/// bits, and the buckets into `shards` contiguous ranges.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    bits: u32,
+    shards: usize,
+}
+
+impl Split {
+    /// About 64 items per bucket, at most 4096 buckets, at least one per
+    /// shard.
+    fn new(items: usize, shards: usize) -> Self {
+        let wanted = (items / 64).max(1).next_power_of_two().trailing_zeros().min(12);
+        let bits = wanted.max(shards.next_power_of_two().trailing_zeros());
+        Self { bits, shards }
+    }
+
+    fn bucket(&self, address: &Address) -> usize {
+        usize::from(u16::from_be_bytes([address[0], address[1]])) >> (16 - self.bits)
+    }
+
+    fn shard(&self, address: &Address) -> usize {
+        (self.bucket(address) * self.shards) >> self.bits
+    }
+
+    /// The buckets of `shard`.
+    fn buckets(&self, shard: usize) -> std::ops::Range<usize> {
+        let first = |k: usize| (k << self.bits).div_ceil(self.shards);
+        first(shard)..first(shard + 1)
+    }
+
+    /// The part of a list sorted by address that belongs to `shard`.
+    fn range<'a, T>(&self, items: &'a [T], address: impl Fn(&T) -> &Address, shard: usize) -> &'a [T] {
+        if self.shards == 1 {
+            return items;
+        }
+        let start = items.partition_point(|i| self.shard(address(i)) < shard);
+        let end = start + items[start..].partition_point(|i| self.shard(address(i)) == shard);
+        &items[start..end]
+    }
+}
+
+/// A write or a base read, copied into its address bucket in transaction
+/// order.
+enum Item {
+    Write(Loc, Written),
+    Base(Address, BaseValue),
+}
+
+impl Item {
+    fn address(&self) -> &Address {
+        match self {
+            Self::Write(loc, _) => loc.address(),
+            Self::Base(address, _) => address,
+        }
+    }
+}
+
+/// Sort key of a write: by address, and a wipe before the same
+/// transaction's other writes to that account.
+pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
+    match loc {
+        Loc::Wipe(a) => (*a, 0, U256::ZERO),
+        Loc::Account(a) => (*a, 1, U256::ZERO),
+        Loc::Balance(a) => (*a, 2, U256::ZERO),
+        Loc::Storage(a, key) => (*a, 3, *key),
+    }
+}
+
+/// The base reads of an incarnation that the final state needs (those of
+/// the accounts and slots it wrote), sorted by address; `writes` is sorted
+/// by [`write_order`].
+pub(crate) fn written_base_reads(
+    reads: &mut Vec<(Address, BaseValue)>,
+    writes: &[(Loc, Written)],
+) -> Vec<(Address, BaseValue)> {
+    let written = |(address, value): &(Address, BaseValue)| {
+        let key = match value {
+            BaseValue::Account(_) => {
+                return writes.binary_search_by(|(l, _)| l.address().cmp(address)).is_ok();
+            }
+            BaseValue::Slot(key, _) => (*address, 3, *key),
+        };
+        writes.binary_search_by(|(l, _)| write_order(l).cmp(&key)).is_ok()
+    };
+    let mut kept: Vec<_> = reads.drain(..).filter(written).collect();
+    kept.sort_unstable_by_key(|(a, _)| *a);
+    kept
+}
+
+/// Folds one shard and finalizes its accounts.
+///
+/// The items are first copied into address buckets (one streaming pass
+/// over the write sets, appends to a few thousand lists), then each small
+/// bucket is grouped by address with a sort that keeps transaction order:
+/// no random access into large tables.
+fn assemble_shard<S: StateProvider>(
+    base: &S,
+    runs: &[TxRun],
+    split: Split,
+    shard: usize,
+    cached: &(dyn Fn(&Address) -> bool + Sync),
+) -> Result<Assembled, StateError> {
+    let range = split.buckets(shard);
+    let per_bucket = runs.len() * 8 / (split.shards << split.bits).max(1);
+    let mut buckets: Vec<Vec<Item>> = range.clone().map(|_| Vec::with_capacity(per_bucket)).collect();
+    let timing = std::env::var_os("MOSAIC_TIMINGS").is_some();
+    let t0 = std::time::Instant::now();
+    for run in runs {
+        for (loc, value) in split.range(&run.writes, |(l, _)| l.address(), shard) {
+            buckets[split.bucket(loc.address()) - range.start].push(Item::Write(*loc, *value));
+        }
+        for (address, value) in split.range(&run.base_reads, |(a, _)| a, shard) {
+            buckets[split.bucket(address) - range.start].push(Item::Base(*address, *value));
+        }
+    }
+    let t1 = std::time::Instant::now();
+    let mut out = Assembled::default();
+    let mut order: Vec<(Address, u32)> = Vec::new();
+    for bucket in buckets {
+        order.clear();
+        order.extend(bucket.iter().enumerate().map(|(i, item)| (*item.address(), i as u32)));
+        // By address, then by position: transaction order within an address.
+        order.sort_unstable();
+        let mut i = 0;
+        while i < order.len() {
+            let address = order[i].0;
+            let mut account = Folded::default();
+            while let Some((a, at)) = order.get(i)
+                && *a == address
+            {
+                match &bucket[*at as usize] {
+                    Item::Write(loc, value) => account.apply(loc, value),
+                    Item::Base(_, value) => account.base_read(value),
+                }
+                i += 1;
+            }
+            finalize(base, address, account, cached(&address), &mut out)?;
+        }
+    }
+    if timing {
+        eprintln!("assemble shard {shard}: bucket {:?}, fold+finalize {:?}", t1 - t0, t1.elapsed());
+    }
+    Ok(out)
+}
+
+/// The final info of a folded account, its diff or its cached form.
+fn finalize<S: StateProvider>(
+    base: &S,
+    address: Address,
+    account: Folded,
+    cached: bool,
+    out: &mut Assembled,
+) -> Result<(), StateError> {
+    let fields =
+        |i: &AccountInfo| AccountFields { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash };
+    let original = match account.original {
+        Some(original) => original,
+        None => base.account(address)?.as_ref().map(fields),
+    };
+    let meta = match account.meta {
+        Some(meta) => meta,
+        None => original.as_ref().map(|i| Meta { nonce: i.nonce, code_hash: i.code_hash }),
+    };
+    let start = match account.absolute {
+        Some(b) => b,
+        None => original.as_ref().map_or(U256::ZERO, |i| i.balance),
+    };
+    let balance = start.saturating_add(account.credit);
+    let info = match meta {
+        Some(m) => Some(crate::state::info_without_code(balance, m.nonce, m.code_hash)),
+        // Credits alone bring an account into existence.
+        None if !account.credit.is_zero() => Some(crate::state::info_without_code(balance, 0, KECCAK_EMPTY)),
+        None => None,
+    };
+    if cached {
+        let storage = account.storage.into_iter().map(|(k, (v, _))| (k, v)).collect();
+        out.cached.push(FinalAccount { address, info, wiped: account.wiped, storage });
+        return Ok(());
+    }
+    let after = info.as_ref().map(fields);
+    let info_changed = original != after;
+    let read_base = !account.wiped && original.is_some();
+    let mut storage = Vec::new();
+    if after.is_some() {
+        storage.reserve(account.storage.len());
+        for (key, (value, before)) in account.storage {
+            let before = match before {
+                _ if !read_base => U256::ZERO,
+                Some(before) => before,
+                None => base.storage(address, key)?,
+            };
+            if value != before {
+                storage.push((key, value));
+            }
+        }
+    }
+    let wiped = account.wiped && original.is_some();
+    if !info_changed && !wiped && storage.is_empty() {
+        return Ok(());
+    }
+    let storage: BTreeMap<U256, U256> = storage.into_iter().collect();
+    out.diffs.push((address, AccountDiff { info: after, storage_wiped: wiped, storage }));
+    Ok(())
+}
+
+/// Assembles the final state of `runs` (the final incarnations, in
+/// transaction order) over `base` on `threads` threads. Accounts for which
+/// `cached` holds come back as [`FinalAccount`]s, the others as diffs.
+pub(crate) fn assemble<S: StateProvider>(
+    base: &S,
+    runs: &[TxRun],
+    threads: usize,
+    cached: &(dyn Fn(&Address) -> bool + Sync),
+) -> Result<Assembled, StateError> {
+    let shards = threads.clamp(1, 64);
+    let split = Split::new(runs.len() * 6, shards);
+    if shards == 1 {
+        return assemble_shard(base, runs, split, 0, cached);
+    }
+    let parts: Vec<Result<Assembled, StateError>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            (1..shards).map(|k| s.spawn(move || assemble_shard(base, runs, split, k, cached))).collect();
+        let mut parts = vec![assemble_shard(base, runs, split, 0, cached)];
+        for h in handles {
+            parts.push(h.join().unwrap_or_else(|_| Err(StateError::Backend("assembly panicked".into()))));
+        }
+        parts
+    });
+    let mut out = Assembled::default();
+    out.diffs.reserve(parts.iter().map(|p| p.as_ref().map_or(0, |p| p.diffs.len())).sum());
+    for part in parts {
+        let part = part?;
+        out.diffs.extend(part.diffs);
+        out.cached.extend(part.cached);
+    }
+    Ok(out)
+}
