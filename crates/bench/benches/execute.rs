@@ -1,6 +1,6 @@
 //! Criterion benches of `execute_block`: sequential vs the parallel engine at
 //! 1 and 2 threads (and the core count) on smaller versions of the gigagas
-//! blocks, so that a run takes about a minute: `cargo bench -p mosaic-bench`
+//! blocks, so that a run takes about a minute and a half: `cargo bench -p mosaic-bench`
 //! (filter with e.g. `-- erc20`). Throughput is counted in gas. The erc20
 //! and uniswap blocks need the npm artifacts
 //! (`scripts/install-bench-artifacts.sh`) and are skipped without them. Each
@@ -76,7 +76,7 @@ criterion_group! {
     config = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+        .measurement_time(Duration::from_secs(5));
     targets = blocks
 }
 criterion_main!(benches);
