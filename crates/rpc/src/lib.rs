@@ -7,7 +7,8 @@
 //! [`start`] serves an [`RpcContext`] with an [`RpcConfig`] on a runtime of
 //! its own and returns an [`RpcHandle`]. Parameters are decoded per method
 //! with geth's messages (`params`), answers are built in geth's shapes
-//! (`types`), calls and gas estimates run in `exec` off the async workers.
+//! (`types`), calls and gas estimates run in `exec` off the async workers,
+//! and `debug_trace*` replays blocks with geth's tracers in `trace`.
 
 mod api;
 pub mod compat;
@@ -19,6 +20,7 @@ mod origin;
 mod params;
 mod server;
 mod subs;
+mod trace;
 mod types;
 
 use mosaic_chain::TxPool;

@@ -12,6 +12,7 @@ pub(crate) mod fees;
 pub(crate) mod logs;
 pub(crate) mod pool;
 pub(crate) mod state;
+pub(crate) mod trace;
 pub(crate) mod txs;
 
 use crate::{
@@ -66,6 +67,7 @@ pub(crate) fn methods() -> Vec<(&'static str, Kind, Method)> {
     all.extend(call::METHODS);
     all.extend(pool::METHODS);
     all.extend(debug::METHODS);
+    all.extend(trace::METHODS);
     all
 }
 

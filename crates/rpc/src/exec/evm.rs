@@ -54,7 +54,12 @@ pub(crate) struct CallBlock {
 }
 
 /// revm's configuration and block for `call` with `tx`.
-fn environment(spec: &ChainSpec, block: &CallBlock, tx: &TxEnv, zero_fee: bool) -> (CfgEnv, BlockEnv) {
+pub(crate) fn environment(
+    spec: &ChainSpec,
+    block: &CallBlock,
+    tx: &TxEnv,
+    zero_fee: bool,
+) -> (CfgEnv, BlockEnv) {
     let mut context = BlockContext::from_header(&block.header, &[], None);
     let o = &block.overrides;
     if let Some(n) = o.number {
@@ -130,7 +135,7 @@ impl<CTX> Inspector<CTX, EthInterpreter> for CallInspector {
     }
 }
 
-fn invalid(error: &InvalidTransaction, tx: &TxEnv) -> CallError {
+pub(crate) fn invalid(error: &InvalidTransaction, tx: &TxEnv) -> CallError {
     let from = tx.caller.to_checksum(None);
     match error {
         InvalidTransaction::CallGasCostMoreThanGasLimit { initial_gas, gas_limit } => CallError::Invalid(
