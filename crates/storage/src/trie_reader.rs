@@ -71,6 +71,14 @@ impl TrieReader for Snapshot {
         Ok(Some((B256::from(*key.value()), account.trie_account())))
     }
 
+    fn account_leaf(&self, hashed_address: B256) -> TrieResult<Option<TrieAccount>> {
+        let Some(value) = self.hashed_accounts.get(&hashed_address.0).map_err(redb_error)? else {
+            return Ok(None);
+        };
+        let account = StoredAccount::decode(value.value(), "hashed_accounts").map_err(store_error)?;
+        Ok(Some(account.trie_account()))
+    }
+
     fn seek_storage(&self, hashed_address: B256, hashed_slot: B256) -> TrieResult<Option<(B256, U256)>> {
         let from = hashed_storage_key(&hashed_address, &hashed_slot);
         let to = hashed_storage_key(&hashed_address, &B256::repeat_byte(0xff));
@@ -106,6 +114,9 @@ impl TrieReader for Snapshot {
 impl TrieReader for LatestState {
     fn seek_account(&self, hashed_address: B256) -> TrieResult<Option<(B256, TrieAccount)>> {
         self.snapshot().seek_account(hashed_address)
+    }
+    fn account_leaf(&self, hashed_address: B256) -> TrieResult<Option<TrieAccount>> {
+        self.snapshot().account_leaf(hashed_address)
     }
     fn seek_storage(&self, hashed_address: B256, hashed_slot: B256) -> TrieResult<Option<(B256, U256)>> {
         self.snapshot().seek_storage(hashed_address, hashed_slot)

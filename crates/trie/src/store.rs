@@ -47,6 +47,15 @@ pub trait TrieReader: Send + Sync {
     /// First account leaf with `keccak256(address) >= hashed_address`.
     fn seek_account(&self, hashed_address: B256) -> TrieResult<Option<(B256, TrieAccount)>>;
 
+    /// The account leaf at exactly `hashed_address`. A seek by default;
+    /// implement it when a point lookup is cheaper than a seek.
+    fn account_leaf(&self, hashed_address: B256) -> TrieResult<Option<TrieAccount>> {
+        Ok(self
+            .seek_account(hashed_address)?
+            .filter(|(key, _)| *key == hashed_address)
+            .map(|(_, account)| account))
+    }
+
     /// First non-zero storage leaf of the account `hashed_address` with
     /// `keccak256(slot) >= hashed_slot`; never a leaf of another account.
     fn seek_storage(&self, hashed_address: B256, hashed_slot: B256) -> TrieResult<Option<(B256, U256)>>;
@@ -68,6 +77,9 @@ macro_rules! forward_reader {
         impl<T: TrieReader + ?Sized> TrieReader for $ty {
             fn seek_account(&self, hashed_address: B256) -> TrieResult<Option<(B256, TrieAccount)>> {
                 (**self).seek_account(hashed_address)
+            }
+            fn account_leaf(&self, hashed_address: B256) -> TrieResult<Option<TrieAccount>> {
+                (**self).account_leaf(hashed_address)
             }
             fn seek_storage(
                 &self,

@@ -15,6 +15,11 @@ use rayon::prelude::*;
 
 use crate::{NodeUpdates, StoredNode};
 
+/// Node writes and deletions in the order they were made (a later entry for
+/// the same path wins); collected into [`crate::NodeUpdates`] once at the end,
+/// which is much cheaper than merging maps at every parallel branch.
+pub(crate) type NodeLog = Vec<(Nibbles, Option<StoredNode>)>;
+
 /// Items from which a branch builds its children on several threads (few in
 /// tests, so that the property tests take that path too).
 const PARALLEL_ITEMS: usize = if cfg!(test) { 8 } else { 2048 };
@@ -81,7 +86,7 @@ pub(crate) fn root_hash(item: Option<&Item>, buf: &mut Vec<u8>) -> B256 {
 /// (`None` for no items). `items` are sorted by path, all share their first
 /// `depth` nibbles and are disjoint (no item's path is a prefix of
 /// another's). Every branch created goes to `out`.
-pub(crate) fn build(items: &[Item], depth: usize, out: &mut NodeUpdates, buf: &mut Vec<u8>) -> Option<Item> {
+pub(crate) fn build(items: &[Item], depth: usize, out: &mut NodeLog, buf: &mut Vec<u8>) -> Option<Item> {
     let (first, last) = match items {
         [] => return None,
         [single] => return Some(single.clone()),
@@ -103,7 +108,7 @@ pub(crate) fn build(items: &[Item], depth: usize, out: &mut NodeUpdates, buf: &m
         let results: Vec<_> = groups
             .into_par_iter()
             .map(|(nibble, group)| {
-                let mut local = NodeUpdates::new();
+                let mut local = NodeLog::new();
                 let child = build(group, split + 1, &mut local, &mut Vec::with_capacity(600));
                 (nibble, child, local)
             })
@@ -134,9 +139,23 @@ pub(crate) fn build(items: &[Item], depth: usize, out: &mut NodeUpdates, buf: &m
     Some(branch_item(first.slice(..split), StoredNode { state_mask, tree_mask, children }, out, buf))
 }
 
+/// The node changes of a log, the last entry of each path winning.
+pub(crate) fn into_updates(mut log: NodeLog) -> NodeUpdates {
+    log.sort_by_key(|entry| entry.0);
+    let mut sorted: NodeLog = Vec::with_capacity(log.len());
+    for entry in log {
+        match sorted.last_mut() {
+            Some(last) if last.0 == entry.0 => *last = entry,
+            _ => sorted.push(entry),
+        }
+    }
+    // Sorted and distinct: the map is built in bulk.
+    sorted.into_iter().collect()
+}
+
 /// Records the branch `node` at `path` in `out` and returns it as an item.
-pub(crate) fn branch_item(path: Nibbles, node: StoredNode, out: &mut NodeUpdates, buf: &mut Vec<u8>) -> Item {
+pub(crate) fn branch_item(path: Nibbles, node: StoredNode, out: &mut NodeLog, buf: &mut Vec<u8>) -> Item {
     let rlp = node.rlp(buf);
-    out.insert(path, Some(node));
+    out.push((path, Some(node)));
     Item::Branch { path, rlp }
 }

@@ -85,10 +85,10 @@ impl TrieReader for EmptyReader {
 
 /// Updates one trie from its root; returns the new root and the node changes.
 fn update_trie<S: TrieSource>(src: &S, hint: Hint, changes: &[Change]) -> TrieResult<(B256, NodeUpdates)> {
-    let mut nodes = NodeUpdates::new();
+    let mut log = item::NodeLog::new();
     let mut buf = Vec::with_capacity(600);
-    let item = update(src, &Nibbles::new(), hint, changes, &mut nodes, &mut buf)?;
-    Ok((item::root_hash(item.as_ref(), &mut buf), nodes))
+    let item = update(src, &Nibbles::new(), hint, changes, &mut log, &mut buf)?;
+    Ok((item::root_hash(item.as_ref(), &mut buf), item::into_updates(log)))
 }
 
 /// The new storage trie of the account `hashed_address` after `storage`,
@@ -104,6 +104,7 @@ pub fn storage_root_incremental<R: TrieReader + ?Sized>(
         .map(|(slot, value)| Change {
             key: Nibbles::unpack(slot),
             value: (!value.is_zero()).then(|| alloy_rlp::encode(value)),
+            existed: false,
         })
         .collect();
     let src = StorageTrie { reader, hashed_address };
@@ -112,8 +113,9 @@ pub fn storage_root_incremental<R: TrieReader + ?Sized>(
     Ok(StorageTrieUpdates { wiped: storage.wiped, slots: storage.slots.clone(), nodes, root })
 }
 
-/// One changed account: its new leaf (`None`: deleted) and storage changes.
-type AccountOutcome = (B256, Option<TrieAccount>, Option<StorageTrieUpdates>);
+/// One changed account: its new leaf (`None`: deleted), storage changes, and
+/// whether it is known to exist in the parent state.
+type AccountOutcome = (B256, Option<TrieAccount>, Option<StorageTrieUpdates>, bool);
 
 /// Works out the new leaf and storage trie of one changed account.
 fn account_outcome<R: TrieReader + ?Sized>(
@@ -124,27 +126,27 @@ fn account_outcome<R: TrieReader + ?Sized>(
     let change = post_state.accounts.get(&hashed_address);
     if let Some(None) = change {
         let wiped = StorageTrieUpdates { wiped: true, root: EMPTY_ROOT_HASH, ..Default::default() };
-        return Ok(Some((hashed_address, None, Some(wiped))));
+        return Ok(Some((hashed_address, None, Some(wiped), false)));
     }
     let storage = post_state.storages.get(&hashed_address).filter(|s| s.wiped || !s.slots.is_empty());
-    let old = || -> TrieResult<Option<TrieAccount>> {
-        Ok(reader.seek_account(hashed_address)?.filter(|(key, _)| *key == hashed_address).map(|(_, a)| a))
-    };
     if change.is_none() && storage.is_none() {
         return Ok(None);
     }
-    let (fields, old_root) = match change {
-        Some(Some(account)) if storage.is_some() => (*account, EMPTY_ROOT_HASH),
-        Some(Some(account)) => (*account, old()?.map_or(EMPTY_ROOT_HASH, |old| old.storage_root)),
-        _ => match old()? {
-            Some(old) => (old.into(), old.storage_root),
+    let (fields, old_root, existed) = match change {
+        Some(Some(account)) if storage.is_some() => (*account, EMPTY_ROOT_HASH, false),
+        Some(Some(account)) => match reader.account_leaf(hashed_address)? {
+            Some(old) => (*account, old.storage_root, true),
+            None => (*account, EMPTY_ROOT_HASH, false),
+        },
+        _ => match reader.account_leaf(hashed_address)? {
+            Some(old) => (old.into(), old.storage_root, true),
             None if storage.is_none_or(|s| s.slots.values().all(U256::is_zero)) => return Ok(None),
             None => return Err(TrieError::StorageWithoutAccount { hashed_address }),
         },
     };
     let storage = storage.map(|s| storage_root_incremental(reader, hashed_address, s)).transpose()?;
     let root = storage.as_ref().map_or(old_root, |s| s.root);
-    Ok(Some((hashed_address, Some(fields.with_storage_root(root)), storage)))
+    Ok(Some((hashed_address, Some(fields.with_storage_root(root)), storage, existed)))
 }
 
 /// The new state root after `post_state`, read from `reader`'s parent state,
@@ -168,8 +170,9 @@ pub fn state_root_incremental<R: TrieReader + ?Sized>(
 
     let mut updates = TrieUpdates::default();
     let mut changes = Vec::with_capacity(outcomes.len());
-    for (hashed_address, account, storage) in outcomes.into_iter().flatten() {
-        changes.push(Change { key: Nibbles::unpack(hashed_address), value: account.map(alloy_rlp::encode) });
+    for (hashed_address, account, storage, existed) in outcomes.into_iter().flatten() {
+        let value = account.map(alloy_rlp::encode);
+        changes.push(Change { key: Nibbles::unpack(hashed_address), value, existed });
         updates.accounts.insert(hashed_address, account);
         if let Some(storage) = storage {
             updates.storages.insert(hashed_address, storage);

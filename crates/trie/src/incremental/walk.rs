@@ -11,8 +11,8 @@ use alloy_primitives::B256;
 use alloy_trie::{Nibbles, TrieMask};
 use rayon::prelude::*;
 
-use super::item::{Item, branch_item, build, node_ref};
-use crate::{NodeUpdates, StoredNode, TrieError, TrieKind, TrieResult};
+use super::item::{Item, NodeLog, branch_item, build, node_ref};
+use crate::{StoredNode, TrieError, TrieKind, TrieResult};
 
 /// Changed keys at a branch from which its children are updated on several
 /// threads (few in tests, so that the property tests take that path too).
@@ -35,6 +35,9 @@ pub(crate) struct Change {
     pub(crate) key: Nibbles,
     /// The new value, or `None` for a deletion.
     pub(crate) value: Option<Vec<u8>>,
+    /// The key is known to be in the parent state (the caller read it), so a
+    /// leaf child holding only this change's key need not be read.
+    pub(crate) existed: bool,
 }
 
 /// What the parent state holds below a path.
@@ -108,17 +111,23 @@ pub(crate) fn open_item<S: TrieSource>(
 }
 
 /// The new subtree below `path` after `changes` (sorted, distinct, all
-/// starting with `path`); node writes and deletions go to `out`.
+/// starting with `path`); node writes and deletions are logged in `out`.
 pub(crate) fn update<S: TrieSource>(
     src: &S,
     path: &Nibbles,
     hint: Hint,
     changes: &[Change],
-    out: &mut NodeUpdates,
+    out: &mut NodeLog,
     buf: &mut Vec<u8>,
 ) -> TrieResult<Option<Item>> {
     if changes.is_empty() {
         return open_item(src, path, hint, buf);
+    }
+    if let (Hint::Leaf, [change]) = (hint, changes)
+        && change.existed
+    {
+        // The one leaf below `path` is this existing key: it is replaced or deleted.
+        return Ok(change.value.clone().map(|value| Item::Leaf { key: change.key, value }));
     }
     let depth = path.len();
     match open(src, path, hint)? {
@@ -172,7 +181,7 @@ fn update_branch<S: TrieSource>(
     path: Nibbles,
     node: StoredNode,
     changes: &[Change],
-    out: &mut NodeUpdates,
+    out: &mut NodeLog,
     buf: &mut Vec<u8>,
 ) -> TrieResult<Option<Item>> {
     let depth = path.len();
@@ -186,7 +195,7 @@ fn update_branch<S: TrieSource>(
         groups.push((nibble, group));
         rest = tail;
     }
-    let child_update = |nibble: u8, group: &[Change], out: &mut NodeUpdates, buf: &mut Vec<u8>| {
+    let child_update = |nibble: u8, group: &[Change], out: &mut NodeLog, buf: &mut Vec<u8>| {
         let mut child_path = path;
         child_path.push_unchecked(nibble);
         let hint = if !node.state_mask.is_bit_set(nibble) {
@@ -202,7 +211,7 @@ fn update_branch<S: TrieSource>(
         let results = groups
             .par_iter()
             .map(|(nibble, group)| {
-                let mut local = NodeUpdates::new();
+                let mut local = NodeLog::new();
                 let item = child_update(*nibble, group, &mut local, &mut Vec::with_capacity(600))?;
                 Ok((*nibble, item, local))
             })
@@ -236,12 +245,12 @@ fn update_branch<S: TrieSource>(
 
     match children.len() {
         0 => {
-            out.insert(path, None);
+            out.push((path, None));
             Ok(None)
         }
         1 => {
             // The branch goes; its only child moves up.
-            out.insert(path, None);
+            out.push((path, None));
             match children.pop() {
                 Some(Child::New { item, .. }) => Ok(Some(item)),
                 Some(Child::Kept { nibble, tree, .. }) => {
