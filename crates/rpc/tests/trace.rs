@@ -407,6 +407,20 @@ fn prestate_tracer_matches_state_reads() {
         diff["post"][json!(Address::with_last_byte(0x78)).as_str().unwrap()],
         json!({"balance": "0x7"})
     );
+    let with_empty =
+        chain.trace(hash, json!({"tracer": "prestateTracer", "tracerConfig": {"includeEmpty": true}}));
+    assert_eq!(with_empty[json!(Address::with_last_byte(0x78)).as_str().unwrap()], json!({"balance": "0x0"}));
+    // A cleared slot: its old value before, zero after.
+    let (hash, _) = chain.send(TxKind::Call(F), 0, GAS, "");
+    let diff = chain.trace(hash, json!({"tracer": "prestateTracer", "tracerConfig": {"diffMode": true}}));
+    let f = json!(F).as_str().unwrap().to_owned();
+    assert_eq!(diff["pre"][&f]["storage"], json!({word(0): word(1)}));
+    assert_eq!(diff["post"][&f], json!({"storage": {word(0): word(0)}}));
+    let bare = chain.trace(
+        hash,
+        json!({"tracer": "prestateTracer", "tracerConfig": {"disableCode": true, "disableStorage": true}}),
+    );
+    assert_eq!(bare[&f], json!({"balance": "0x0", "codeHash": keccak256([0x60, 0, 0x60, 0, 0x55, 0])}));
 }
 
 #[test]

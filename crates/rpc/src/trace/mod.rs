@@ -120,7 +120,7 @@ impl TraceOptions {
                     diff_mode: flag(TY, "diffMode")?.unwrap_or_default(),
                     disable_code: flag(TY, "disableCode")?.unwrap_or_default(),
                     disable_storage: flag(TY, "disableStorage")?.unwrap_or_default(),
-                    include_empty: flag(TY, "includeEmpty")?.unwrap_or_default(),
+                    include_empty: flag(TY, "includeEmpty")?.or(flag(TY, "enableEmpty")?).unwrap_or_default(),
                 })
             }
             Some("noopTracer") => TracerKind::Noop,

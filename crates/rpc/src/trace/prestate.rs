@@ -2,9 +2,11 @@
 //! recipient or created address, fee recipient, EIP-7702 authorities, and
 //! what `BALANCE`, `EXTCODE*`, `SELFDESTRUCT`, calls and creations name)
 //! with their balance, nonce, code, code hash and the storage slots read or
-//! written, as they were before the transaction. `diffMode` answers
-//! `{"pre", "post"}` with only what changed; `disableCode`,
-//! `disableStorage` and `includeEmpty` as in geth.
+//! written, as they were before the transaction; accounts that do not
+//! exist are left out unless `includeEmpty` (or geth's older name
+//! `enableEmpty`). `diffMode` answers `{"pre", "post"}` with only what
+//! changed (a cleared slot is zero after); `disableCode` and
+//! `disableStorage` as in geth.
 //!
 //! Values are read from the state before the transaction (geth reads an
 //! account touched mid-transaction as it is at that moment), and an account
@@ -42,7 +44,6 @@ pub(crate) struct TxAccounts {
     pub from: Address,
     /// The recipient, or the address a creation deploys to.
     pub to: Address,
-    pub creates: bool,
     pub coinbase: Address,
     pub authorities: Vec<Address>,
 }
@@ -107,7 +108,6 @@ pub(crate) struct PrestateTracer {
     addresses: BTreeSet<Address>,
     slots: BTreeMap<Address, BTreeSet<B256>>,
     call_targets: BTreeSet<Address>,
-    created: BTreeSet<Address>,
 }
 
 /// The accounts before the transaction, read by [`PrestateTracer::read_pre`].
@@ -115,7 +115,6 @@ pub(crate) struct PrestateTracer {
 pub(crate) struct Prestate {
     config: PrestateConfig,
     accounts: BTreeMap<Address, (State, BTreeMap<B256, B256>)>,
-    created: BTreeSet<Address>,
 }
 
 impl PrestateTracer {
@@ -124,9 +123,6 @@ impl PrestateTracer {
         let mut tracer = Self { config, ..Self::default() };
         tracer.addresses.extend([accounts.from, accounts.to, accounts.coinbase]);
         tracer.addresses.extend(accounts.authorities.iter().copied());
-        if accounts.creates {
-            tracer.created.insert(accounts.to);
-        }
         tracer
     }
 
@@ -152,7 +148,7 @@ impl PrestateTracer {
             }
             accounts.insert(address, (state, storage));
         }
-        Ok(Prestate { config: self.config, accounts, created: self.created })
+        Ok(Prestate { config: self.config, accounts })
     }
 }
 
@@ -167,8 +163,9 @@ impl Prestate {
         }
     }
 
-    fn keep(&self, address: &Address, state: &State) -> bool {
-        state.exists() || (self.config.include_empty && !self.created.contains(address))
+    /// Whether an account is listed: it exists, or empty ones are asked for.
+    fn keep(&self, state: &State) -> bool {
+        state.exists() || self.config.include_empty
     }
 
     /// The answer; `db` is the state after the transaction and `deleted`
@@ -182,7 +179,7 @@ impl Prestate {
             let pre: BTreeMap<Address, Account> = self
                 .accounts
                 .iter()
-                .filter(|(address, (state, _))| self.keep(address, state))
+                .filter(|(_, (state, _))| self.keep(state))
                 .map(|(address, (state, storage))| (*address, self.account(state, storage.clone())))
                 .collect();
             return crate::api::json(&pre);
@@ -192,7 +189,7 @@ impl Prestate {
         for (address, (before, slots)) in &self.accounts {
             let mut storage = slots.clone();
             if deleted.contains(address) {
-                if self.keep(address, before) {
+                if self.keep(before) {
                     pre.insert(*address, self.account(before, storage));
                 }
                 continue;
@@ -224,9 +221,7 @@ impl Prestate {
                     }
                     if now != *value {
                         modified = true;
-                        if now != B256::ZERO {
-                            changed.storage.insert(*key, now);
-                        }
+                        changed.storage.insert(*key, now);
                     }
                 }
             }
@@ -234,7 +229,7 @@ impl Prestate {
                 continue;
             }
             post.insert(*address, changed);
-            if self.keep(address, before) {
+            if self.keep(before) {
                 pre.insert(*address, self.account(before, storage));
             }
         }
@@ -281,7 +276,6 @@ impl<CTX> Inspector<CTX, EthInterpreter> for PrestateTracer {
     fn create_end(&mut self, _context: &mut CTX, _inputs: &CreateInputs, outcome: &mut CreateOutcome) {
         if let Some(address) = outcome.address {
             self.addresses.insert(address);
-            self.created.insert(address);
         }
     }
 }

@@ -120,11 +120,11 @@ impl<S: StateProvider> Tracing<S> {
 
     /// The accounts geth's prestate tracer looks up before `tx` runs.
     fn tx_accounts(&mut self, tx: &TxEnv) -> Result<TxAccounts, StateError> {
-        let (to, creates) = match tx.kind {
-            TxKind::Call(to) => (to, false),
+        let to = match tx.kind {
+            TxKind::Call(to) => to,
             TxKind::Create => {
                 let nonce = self.overlay().account(tx.caller)?.map(|a| a.nonce).unwrap_or_default();
-                (tx.caller.create(nonce), true)
+                tx.caller.create(nonce)
             }
         };
         let authorities = tx
@@ -136,7 +136,7 @@ impl<S: StateProvider> Tracing<S> {
             })
             .collect();
         let coinbase = self.evm.ctx.block.beneficiary;
-        Ok(TxAccounts { from: tx.caller, to, creates, coinbase, authorities })
+        Ok(TxAccounts { from: tx.caller, to, coinbase, authorities })
     }
 
     /// Traces `tx` with the tracer `kind` names, commits it, and returns
