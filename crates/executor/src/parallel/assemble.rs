@@ -113,24 +113,10 @@ impl Split {
         usize::from(u16::from_be_bytes([address[0], address[1]])) >> (16 - self.bits)
     }
 
-    fn shard(&self, address: &Address) -> usize {
-        (self.bucket(address) * self.shards) >> self.bits
-    }
-
     /// The buckets of `shard`.
     fn buckets(&self, shard: usize) -> std::ops::Range<usize> {
         let first = |k: usize| (k << self.bits).div_ceil(self.shards);
         first(shard)..first(shard + 1)
-    }
-
-    /// The part of a list sorted by address that belongs to `shard`.
-    fn range<'a, T>(&self, items: &'a [T], address: impl Fn(&T) -> &Address, shard: usize) -> &'a [T] {
-        if self.shards == 1 {
-            return items;
-        }
-        let start = items.partition_point(|i| self.shard(address(i)) < shard);
-        let end = start + items[start..].partition_point(|i| self.shard(address(i)) == shard);
-        &items[start..end]
     }
 }
 
@@ -162,8 +148,7 @@ pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
 }
 
 /// The base reads of an incarnation that the final state needs (those of
-/// the accounts and slots it wrote), sorted by address; `writes` is sorted
-/// by [`write_order`].
+/// the accounts and slots it wrote); `writes` is sorted by [`write_order`].
 pub(crate) fn written_base_reads(
     reads: &mut Vec<(Address, BaseValue)>,
     writes: &[(Loc, Written)],
@@ -177,43 +162,52 @@ pub(crate) fn written_base_reads(
         };
         writes.binary_search_by(|(l, _)| write_order(l).cmp(&key)).is_ok()
     };
-    let mut kept: Vec<_> = reads.drain(..).filter(written).collect();
-    kept.sort_unstable_by_key(|(a, _)| *a);
-    kept
+    reads.drain(..).filter(written).collect()
 }
 
-/// Folds one shard and finalizes its accounts.
-///
-/// The items are first copied into address buckets (one streaming pass
-/// over the write sets, appends to a few thousand lists), then each small
-/// bucket is grouped by address with a sort that keeps transaction order:
-/// no random access into large tables.
-fn assemble_shard<S: StateProvider>(
+/// Copies the items of `runs` (a contiguous part of the block) into the
+/// address buckets, in transaction order: one streaming pass over the
+/// write sets and appends to a few thousand lists.
+fn scatter(runs: &[TxRun], beneficiary: Address, split: Split) -> Vec<Vec<Item>> {
+    let count = 1usize << split.bits;
+    let per_bucket = runs.len() * 6 / count + 4;
+    let mut buckets: Vec<Vec<Item>> = (0..count).map(|_| Vec::with_capacity(per_bucket)).collect();
+    let fee_bucket = split.bucket(&beneficiary);
+    for run in runs {
+        for (loc, value) in &run.writes {
+            buckets[split.bucket(loc.address())].push(Item::Write(*loc, *value));
+        }
+        if !run.fee.is_zero() {
+            buckets[fee_bucket].push(Item::Write(Loc::Balance(beneficiary), Written::Credit(run.fee)));
+        }
+        for (address, value) in &run.base_reads {
+            buckets[split.bucket(address)].push(Item::Base(*address, *value));
+        }
+    }
+    buckets
+}
+
+/// Folds the buckets of one shard and finalizes their accounts. `parts`
+/// are the scattered items of consecutive parts of the block; each bucket
+/// is grouped by address with a sort that keeps transaction order, so
+/// nothing is looked up in a large table.
+fn fold_shard<S: StateProvider>(
     base: &S,
-    runs: &[TxRun],
+    parts: &[Vec<Vec<Item>>],
     split: Split,
     shard: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
 ) -> Result<Assembled, StateError> {
-    let range = split.buckets(shard);
-    let per_bucket = runs.len() * 8 / (split.shards << split.bits).max(1);
-    let mut buckets: Vec<Vec<Item>> = range.clone().map(|_| Vec::with_capacity(per_bucket)).collect();
-    let timing = std::env::var_os("MOSAIC_TIMINGS").is_some();
-    let t0 = std::time::Instant::now();
-    for run in runs {
-        for (loc, value) in split.range(&run.writes, |(l, _)| l.address(), shard) {
-            buckets[split.bucket(loc.address()) - range.start].push(Item::Write(*loc, *value));
-        }
-        for (address, value) in split.range(&run.base_reads, |(a, _)| a, shard) {
-            buckets[split.bucket(address) - range.start].push(Item::Base(*address, *value));
-        }
-    }
-    let t1 = std::time::Instant::now();
     let mut out = Assembled::default();
+    let mut items: Vec<&Item> = Vec::new();
     let mut order: Vec<(Address, u32)> = Vec::new();
-    for bucket in buckets {
+    for bucket in split.buckets(shard) {
+        items.clear();
+        for part in parts {
+            items.extend(&part[bucket]);
+        }
         order.clear();
-        order.extend(bucket.iter().enumerate().map(|(i, item)| (*item.address(), i as u32)));
+        order.extend(items.iter().enumerate().map(|(i, item)| (*item.address(), i as u32)));
         // By address, then by position: transaction order within an address.
         order.sort_unstable();
         let mut i = 0;
@@ -223,7 +217,7 @@ fn assemble_shard<S: StateProvider>(
             while let Some((a, at)) = order.get(i)
                 && *a == address
             {
-                match &bucket[*at as usize] {
+                match items[*at as usize] {
                     Item::Write(loc, value) => account.apply(loc, value),
                     Item::Base(_, value) => account.base_read(value),
                 }
@@ -231,9 +225,6 @@ fn assemble_shard<S: StateProvider>(
             }
             finalize(base, address, account, cached(&address), &mut out)?;
         }
-    }
-    if timing {
-        eprintln!("assemble shard {shard}: bucket {:?}, fold+finalize {:?}", t1 - t0, t1.elapsed());
     }
     Ok(out)
 }
@@ -304,29 +295,48 @@ fn finalize<S: StateProvider>(
 pub(crate) fn assemble<S: StateProvider>(
     base: &S,
     runs: &[TxRun],
+    beneficiary: Address,
     threads: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
 ) -> Result<Assembled, StateError> {
-    let shards = threads.clamp(1, 64);
-    let split = Split::new(runs.len() * 6, shards);
-    if shards == 1 {
-        return assemble_shard(base, runs, split, 0, cached);
+    let threads = threads.clamp(1, 64).min(runs.len().max(1));
+    let split = Split::new(runs.len() * 6, threads);
+    if threads == 1 {
+        let parts = [scatter(runs, beneficiary, split)];
+        return fold_shard(base, &parts, split, 0, cached);
     }
-    let parts: Vec<Result<Assembled, StateError>> = std::thread::scope(|s| {
-        let handles: Vec<_> =
-            (1..shards).map(|k| s.spawn(move || assemble_shard(base, runs, split, k, cached))).collect();
-        let mut parts = vec![assemble_shard(base, runs, split, 0, cached)];
+    let panicked = || StateError::Backend("assembly panicked".into());
+    // Each thread scatters a contiguous part of the block, then folds one
+    // address range over all parts.
+    let chunk = runs.len().div_ceil(threads);
+    let parts: Vec<Vec<Vec<Item>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = runs
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| s.spawn(move || scatter(part, beneficiary, split)))
+            .collect();
+        let mut parts = vec![scatter(&runs[..chunk], beneficiary, split)];
         for h in handles {
-            parts.push(h.join().unwrap_or_else(|_| Err(StateError::Backend("assembly panicked".into()))));
+            parts.push(h.join().map_err(|_| panicked())?);
         }
-        parts
+        Ok::<_, StateError>(parts)
+    })?;
+    let parts = &parts;
+    let shards: Vec<Result<Assembled, StateError>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            (1..threads).map(|k| s.spawn(move || fold_shard(base, parts, split, k, cached))).collect();
+        let mut shards = vec![fold_shard(base, parts, split, 0, cached)];
+        for h in handles {
+            shards.push(h.join().unwrap_or_else(|_| Err(panicked())));
+        }
+        shards
     });
     let mut out = Assembled::default();
-    out.diffs.reserve(parts.iter().map(|p| p.as_ref().map_or(0, |p| p.diffs.len())).sum());
-    for part in parts {
-        let part = part?;
-        out.diffs.extend(part.diffs);
-        out.cached.extend(part.cached);
+    out.diffs.reserve(shards.iter().map(|p| p.as_ref().map_or(0, |p| p.diffs.len())).sum());
+    for shard in shards {
+        let shard = shard?;
+        out.diffs.extend(shard.diffs);
+        out.cached.extend(shard.cached);
     }
     Ok(out)
 }

@@ -2,8 +2,8 @@
 //! block's base state, with every read recorded for validation.
 
 use super::mv::{BalanceRead, Loc, Meta, MvMemory, Resolved, Written};
-use crate::{StateError, StateProvider};
-use alloy_primitives::{Address, B256, U256, map::HashMap};
+use crate::{AccountFields, StateError, StateProvider};
+use alloy_primitives::{Address, B256, U256, map::AddressMap};
 use dashmap::DashMap;
 use revm::{
     Database,
@@ -61,7 +61,7 @@ pub(crate) struct TxDb<'a, S> {
     pub(crate) reads: Vec<(Loc, Observed)>,
     pub(crate) sources: Vec<usize>,
     /// What `basic` returned per address (the pre-transaction view).
-    pub(crate) loaded: HashMap<Address, Option<AccountInfo>>,
+    pub(crate) loaded: AddressMap<Option<AccountFields>>,
     /// Accounts that exist only through lazy credits (no account write):
     /// a write to them must record their existence.
     pub(crate) credit_born: Vec<Address>,
@@ -84,6 +84,11 @@ impl<'a, S: StateProvider> TxDb<'a, S> {
         self.lazy_active = false;
         self.base_reads.clear();
     }
+}
+
+/// The fields of an account the engine tracks.
+fn fields(info: &AccountInfo) -> AccountFields {
+    AccountFields { nonce: info.nonce, balance: info.balance, code_hash: info.code_hash }
 }
 
 /// Account meta, the base balance when read from the base state, and the
@@ -206,7 +211,7 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
             // the balance is never observed, so serve zero.
             self.lazy_active = true;
             let info = crate::state::info_without_code(U256::ZERO, meta.map_or(0, |m| m.nonce), KECCAK_EMPTY);
-            self.loaded.insert(address, Some(info.clone()));
+            self.loaded.insert(address, Some(fields(&info)));
             return Ok(Some(info));
         }
         let (balance, by_credit, observed) = resolve_balance(balance_read, self.base, address, base_balance)?;
@@ -220,7 +225,7 @@ impl<S: StateProvider> Database for TxDb<'_, S> {
             }
             None => None,
         };
-        self.loaded.insert(address, info.clone());
+        self.loaded.insert(address, info.as_ref().map(fields));
         Ok(info)
     }
 

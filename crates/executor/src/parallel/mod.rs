@@ -10,13 +10,14 @@
 
 mod assemble;
 mod db;
+mod fees;
 mod handler;
 mod mv;
 mod scheduler;
 mod writes;
 
 use crate::{StateError, StateProvider};
-use alloy_primitives::{Address, B256, U256, map::HashMap};
+use alloy_primitives::{Address, B256, U256, map::AddressMap};
 pub(crate) use assemble::Assembled;
 use dashmap::DashMap;
 use db::{BaseValue, Observed, ReadError, TxDb, reads_valid};
@@ -49,8 +50,10 @@ pub(crate) struct TxRun {
     reads: Vec<(Loc, Observed)>,
     /// Sorted by [`assemble::write_order`].
     writes: Vec<(Loc, Written)>,
-    /// Base-state values of the locations it wrote, sorted by address.
+    /// Base-state values of the locations it wrote.
     base_reads: Vec<(Address, BaseValue)>,
+    /// Fee credited to the beneficiary outside `writes`.
+    fee: U256,
     /// Lower transactions whose writes it read.
     pub(crate) dependencies: Vec<usize>,
 }
@@ -93,7 +96,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             tx: 0,
             reads: Vec::new(),
             sources: Vec::new(),
-            loaded: HashMap::default(),
+            loaded: AddressMap::default(),
             credit_born: Vec::new(),
             lazy_candidate: None,
             lazy_active: false,
@@ -136,7 +139,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             let result = handler.run(evm);
             let state = evm.finalize();
             let db = &mut evm.ctx.journaled_state.database;
-            let (result, writes) = match result {
+            let (result, writes, fee) = match result {
                 Err(EVMError::Database(ReadError::Blocked(blocking))) => {
                     if self.scheduler.add_dependency(tx, blocking) {
                         return None;
@@ -148,7 +151,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     self.scheduler.halt();
                     return None;
                 }
-                Err(EVMError::Transaction(e)) => (Err(e.to_string()), Vec::new()),
+                Err(EVMError::Transaction(e)) => (Err(e.to_string()), Vec::new(), U256::ZERO),
                 Err(e) => {
                     lock(&self.fatal).get_or_insert(StateError::Backend(format!("evm: {e}")));
                     self.scheduler.halt();
@@ -193,14 +196,14 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                         beneficiary: self.block.beneficiary,
                         fee: handler.fee.get(),
                     };
-                    let mut w = writes::write_set(state, &cx, &self.codes);
+                    let (mut w, fee) = writes::write_set(state, &cx, &self.codes);
                     if cleared {
                         w.push((Loc::Account(beneficiary), Written::Account(None)));
                         w.push((Loc::Balance(beneficiary), Written::Balance(U256::ZERO)));
                         w.push((Loc::Wipe(beneficiary), Written::Wipe));
                     }
                     w.sort_unstable_by_key(|(loc, _)| assemble::write_order(loc));
-                    (Ok(r), w)
+                    (Ok(r), w, fee)
                 }
             };
             let mut dependencies = std::mem::take(&mut db.sources);
@@ -212,6 +215,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             let previous = slot.take();
             let mut wrote_new = false;
             self.mv.write(tx, incarnation, &writes);
+            self.mv.pay_fee(tx, incarnation, fee);
             for (loc, _) in &writes {
                 if !previous.as_ref().is_some_and(|p| p.writes.iter().any(|(l, _)| l == loc)) {
                     wrote_new = true;
@@ -225,7 +229,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     }
                 }
             }
-            *slot = Some(TxRun { incarnation, result, reads, writes, base_reads, dependencies });
+            *slot = Some(TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies });
             drop(slot);
             return self.scheduler.finish_execution(tx, incarnation, wrote_new);
         }
@@ -263,7 +267,7 @@ pub(crate) fn run<S: StateProvider>(
         txs,
         cfg,
         block,
-        mv: MvMemory::new(txs.len()),
+        mv: MvMemory::new(txs.len(), block.beneficiary),
         codes: Codes::default(),
         scheduler: Scheduler::new(txs.len()),
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),
@@ -289,7 +293,7 @@ pub(crate) fn run<S: StateProvider>(
         .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| StateError::Backend("a transaction was never executed".into()))?;
-    let state = assemble::assemble(base, &runs, threads, cached)?;
+    let state = assemble::assemble(base, &runs, block.beneficiary, threads, cached)?;
     if std::env::var_os("MOSAIC_TIMINGS").is_some() {
         eprintln!("parallel: execute {:?}, final {:?}", t1 - t0, t1.elapsed());
     }

@@ -6,6 +6,7 @@
 //! reads an account with one lookup; storage slots have their own table.
 //! Most locations have one writer, whose version is kept inline.
 
+use super::fees::{Fee, Fees};
 use alloy_primitives::{Address, B256, U256, map::FbBuildHasher};
 use dashmap::DashMap;
 use std::{
@@ -239,12 +240,16 @@ pub(crate) struct MvMemory {
     slots: DashMap<SlotKey, Versions, SlotHasher>,
     /// Some transaction wrote a wipe (reads of slots must then look for one).
     any_wipe: AtomicBool,
+    /// The block beneficiary, whose balance also has a credit per
+    /// transaction in `fees`.
+    beneficiary: Address,
+    fees: Fees,
 }
 
 impl MvMemory {
     /// Memory for a block of `txs` transactions (sized up front: a growing
     /// table rehashes everything it holds).
-    pub(crate) fn new(txs: usize) -> Self {
+    pub(crate) fn new(txs: usize, beneficiary: Address) -> Self {
         let shards = (std::thread::available_parallelism().map_or(1, usize::from) * 16).next_power_of_two();
         Self {
             accounts: DashMap::with_capacity_and_hasher_and_shard_amount(
@@ -254,7 +259,40 @@ impl MvMemory {
             ),
             slots: DashMap::with_capacity_and_hasher_and_shard_amount(txs, SlotHasher::default(), shards),
             any_wipe: AtomicBool::new(false),
+            beneficiary,
+            fees: Fees::new(txs),
         }
+    }
+
+    /// Records the fee `tx`'s incarnation owes the beneficiary (a credit
+    /// not in its write set).
+    pub(crate) fn pay_fee(&self, tx: usize, incarnation: u32, fee: U256) {
+        self.fees.pay(tx, incarnation, fee);
+    }
+
+    /// Adds the fees of the transactions between the newest absolute
+    /// balance and `tx` to a read of the beneficiary's balance. Creditors
+    /// stay newest first; a transaction's own credit comes before its fee.
+    fn add_fees(&self, mut read: BalanceRead, tx: usize) -> Result<BalanceRead, usize> {
+        let from = read.absolute.map_or(0, |(i, _, _)| i + 1);
+        let written = std::mem::take(&mut read.creditors);
+        let mut written = written.into_iter().peekable();
+        for i in (from..tx).rev() {
+            while let Some(c) = written.next_if(|(w, _)| *w >= i) {
+                read.creditors.push(c);
+            }
+            match self.fees.get(i) {
+                Fee::Unset => {}
+                Fee::Estimate => return Err(i),
+                Fee::Paid(_, fee) if fee.is_zero() => {}
+                Fee::Paid(incarnation, fee) => {
+                    read.credit = read.credit.saturating_add(fee);
+                    read.creditors.push((i, incarnation));
+                }
+            }
+        }
+        read.creditors.extend(written);
+        Ok(read)
     }
 
     /// Publishes the writes of `tx`'s incarnation, sorted by address with
@@ -299,8 +337,9 @@ impl MvMemory {
         }
     }
 
-    /// Turns `tx`'s entries at `writes` into ESTIMATEs.
+    /// Turns `tx`'s entries at `writes` and its fee into ESTIMATEs.
     pub(crate) fn mark_estimate(&self, tx: usize, writes: &[(Loc, Written)]) {
+        self.fees.mark_estimate(tx);
         let tx = tx as u32;
         for (loc, _) in writes {
             let estimate = |v: &mut Versions| {
@@ -340,7 +379,9 @@ impl MvMemory {
     /// The balance below `tx`: credits are summed down to the newest
     /// absolute value. `Err` names a blocking ESTIMATE.
     pub(crate) fn read_balance(&self, address: Address, tx: usize) -> Result<BalanceRead, usize> {
-        self.accounts.get(&address).map_or(Ok(BalanceRead::default()), |a| a.balance.read_balance(tx))
+        let read =
+            self.accounts.get(&address).map_or(Ok(BalanceRead::default()), |a| a.balance.read_balance(tx));
+        if address == self.beneficiary { self.add_fees(read?, tx) } else { read }
     }
 
     /// The account meta and balance below `tx`, with one lookup.
@@ -349,9 +390,14 @@ impl MvMemory {
         address: Address,
         tx: usize,
     ) -> (Resolved<(u32, Written)>, Result<BalanceRead, usize>) {
-        match self.accounts.get(&address) {
+        let (meta, balance) = match self.accounts.get(&address) {
             None => (Resolved::Base, Ok(BalanceRead::default())),
             Some(a) => (a.meta.read(tx), a.balance.read_balance(tx)),
+        };
+        if address == self.beneficiary {
+            (meta, balance.and_then(|b| self.add_fees(b, tx)))
+        } else {
+            (meta, balance)
         }
     }
 }

@@ -1,18 +1,15 @@
 //! Turning one transaction's journal into Block-STM writes.
 
 use super::mv::{Loc, Meta, Written};
-use alloy_primitives::{Address, B256, U256, map::HashMap};
+use crate::AccountFields;
+use alloy_primitives::{Address, B256, U256, map::AddressMap};
 use dashmap::DashMap;
-use revm::{
-    bytecode::Bytecode,
-    primitives::KECCAK_EMPTY,
-    state::{AccountInfo, EvmState},
-};
+use revm::{bytecode::Bytecode, primitives::KECCAK_EMPTY, state::EvmState};
 
 /// What the engine knows about the transaction beyond its journal.
 pub(crate) struct WriteContext<'a> {
     /// What `basic` returned per address before the transaction.
-    pub(crate) loaded: &'a HashMap<Address, Option<AccountInfo>>,
+    pub(crate) loaded: &'a AddressMap<Option<AccountFields>>,
     /// Accounts that existed only through lazy credits when loaded.
     pub(crate) credit_born: &'a [Address],
     /// The lazily credited recipient, if it was served lazily.
@@ -23,19 +20,20 @@ pub(crate) struct WriteContext<'a> {
 }
 
 /// The writes of a finished transaction, with the code it deployed added to
-/// `new_codes`.
+/// `new_codes`, and the fee still owed to the beneficiary (zero when it went
+/// into a write of the beneficiary's balance).
 pub(crate) fn write_set(
     state: EvmState,
     cx: &WriteContext<'_>,
     new_codes: &DashMap<B256, Bytecode, alloy_primitives::map::DefaultHashBuilder>,
-) -> Vec<(Loc, Written)> {
+) -> (Vec<(Loc, Written)>, U256) {
     let mut writes = Vec::with_capacity(state.len() * 2);
     let mut fee_paid = cx.fee.is_zero();
     for (address, account) in state {
         if !account.is_touched() {
             continue;
         }
-        let before = cx.loaded.get(&address).cloned().flatten();
+        let before = cx.loaded.get(&address).copied().flatten();
         let extra = if address == cx.beneficiary {
             fee_paid = true;
             cx.fee
@@ -90,8 +88,5 @@ pub(crate) fn write_set(
             }
         }
     }
-    if !fee_paid {
-        writes.push((Loc::Balance(cx.beneficiary), Written::Credit(cx.fee)));
-    }
-    writes
+    (writes, if fee_paid { U256::ZERO } else { cx.fee })
 }
