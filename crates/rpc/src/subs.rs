@@ -161,10 +161,14 @@ fn parse(params: &jsonrpsee::types::Params<'_>) -> Result<Kind, ApiError> {
 }
 
 async fn serve(pending: PendingSubscriptionSink, kind: Kind, api: Arc<Api>, events: Events) {
+    // Listen before the client learns its subscription id, so that a block
+    // announced right after the reply is not missed.
+    let blocks = matches!(kind, Kind::Heads | Kind::Logs(_)).then(|| events.blocks.subscribe());
+    let hashes = matches!(kind, Kind::Pending { .. }).then(|| events.pending.subscribe());
     let Ok(sink) = pending.accept().await else { return };
     match kind {
         Kind::Heads | Kind::Logs(_) => {
-            let mut blocks = events.blocks.subscribe();
+            let Some(mut blocks) = blocks else { return };
             loop {
                 let block = tokio::select! {
                     _ = sink.closed() => return,
@@ -193,7 +197,7 @@ async fn serve(pending: PendingSubscriptionSink, kind: Kind, api: Arc<Api>, even
             }
         }
         Kind::Pending { full } => {
-            let mut hashes = events.pending.subscribe();
+            let Some(mut hashes) = hashes else { return };
             loop {
                 let hash = tokio::select! {
                     _ = sink.closed() => return,

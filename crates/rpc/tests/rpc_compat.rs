@@ -54,6 +54,7 @@ fn rpc_compat_suite() {
     println!("{summary} ({} speconly by shape only)", summary.shape_only);
     if filter.is_none() {
         historical_proofs(handle.http_addr());
+        traces_of_the_whole_chain(handle.http_addr());
         subscriptions(&handle, &store_for_subs);
     }
     handle.stop();
@@ -68,6 +69,72 @@ fn rpc(client: &mut HttpClient, method: &str, params: Value) -> Value {
     let reply: Value = serde_json::from_str(&client.post(&request.to_string()).unwrap()).unwrap();
     assert!(reply.get("error").is_none(), "{method} {params}: {reply}");
     reply["result"].clone()
+}
+
+fn quantity(value: &Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| u64::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap())
+}
+
+/// Every block of the chain traced with each tracer: each transaction's gas
+/// and outcome agree with its receipt, gas falls by each step's cost along a
+/// frame, and a transaction traced alone (its block replayed up to it) gives
+/// what the block trace gave.
+fn traces_of_the_whole_chain(addr: std::net::SocketAddr) {
+    let mut client = HttpClient::new(addr);
+    let head = quantity(&rpc(&mut client, "eth_blockNumber", json!([])));
+    let mut traced = 0;
+    for n in 1..=head {
+        let number = format!("{n:#x}");
+        let receipts = rpc(&mut client, "eth_getBlockReceipts", json!([number]));
+        let receipts = receipts.as_array().unwrap();
+        let logs = rpc(&mut client, "debug_traceBlockByNumber", json!([number, {"disableStack": true}]));
+        let calls = rpc(&mut client, "debug_traceBlockByNumber", json!([number, {"tracer": "callTracer"}]));
+        let diff = json!([number, {"tracer": "prestateTracer", "tracerConfig": {"diffMode": true}}]);
+        let states = rpc(&mut client, "debug_traceBlockByNumber", diff);
+        assert_eq!(logs.as_array().unwrap().len(), receipts.len(), "block {n}");
+        for (i, receipt) in receipts.iter().enumerate() {
+            let (log, call) = (&logs[i], &calls[i]);
+            assert_eq!(log["txHash"], receipt["transactionHash"], "block {n} tx {i}");
+            let gas_used = quantity(&receipt["gasUsed"]);
+            let failed = receipt["status"] == "0x0";
+            assert_eq!(
+                (log["result"]["gas"].as_u64(), log["result"]["failed"].as_bool()),
+                (Some(gas_used), Some(failed))
+            );
+            assert_eq!(quantity(&call["result"]["gasUsed"]), gas_used, "block {n} tx {i}");
+            assert_eq!(call["result"].get("error").is_some(), failed, "block {n} tx {i}: {}", call["result"]);
+            let sender = receipt["from"].as_str().unwrap();
+            assert!(states[i]["result"]["pre"].get(sender).is_some(), "block {n} tx {i}: {}", states[i]);
+            let steps = log["result"]["structLogs"].as_array().unwrap();
+            for pair in steps.windows(2) {
+                let (a, b) = (&pair[0], &pair[1]);
+                let op = a["op"].as_str().unwrap();
+                if a["depth"] == b["depth"]
+                    && a.get("error").is_none()
+                    && !op.contains("CALL")
+                    && !op.starts_with("CREATE")
+                {
+                    assert_eq!(
+                        quantity(&b["gas"]),
+                        quantity(&a["gas"]) - quantity(&a["gasCost"]),
+                        "{a} -> {b}"
+                    );
+                }
+            }
+            traced += 1;
+        }
+        if let Some(last) = receipts.last() {
+            let alone = rpc(
+                &mut client,
+                "debug_traceTransaction",
+                json!([last["transactionHash"], {"tracer": "callTracer"}]),
+            );
+            assert_eq!(alone, calls[receipts.len() - 1]["result"], "block {n}");
+        }
+    }
+    assert!(traced > 0);
 }
 
 /// Proofs at past blocks: the first account-proof node hashes to the
