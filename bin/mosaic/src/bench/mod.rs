@@ -2,6 +2,7 @@
 
 mod gigagas;
 mod import;
+mod state_root;
 mod workload;
 
 /// Arguments of `mosaic bench`.
@@ -18,6 +19,9 @@ enum BenchKind {
     /// Import a generated chain into a fresh datadir: persisted Mgas/s,
     /// sequential vs parallel executor.
     Import(import::ImportBenchArgs),
+    /// State root of a 1-Ggas transfer block's changes over a pre-populated
+    /// store: incremental vs from scratch, by thread count.
+    StateRoot(state_root::StateRootArgs),
 }
 
 /// Runs the command.
@@ -25,5 +29,6 @@ pub(crate) fn run(args: &BenchArgs) -> eyre::Result<bool> {
     match &args.kind {
         BenchKind::Gigagas(a) => gigagas::run(a),
         BenchKind::Import(a) => import::run(a),
+        BenchKind::StateRoot(a) => state_root::run(a),
     }
 }
