@@ -115,7 +115,10 @@ pub(crate) fn import(args: &ImportArgs) -> Result<bool> {
     let (stats, ok) = match result {
         Ok(stats) => (stats, true),
         Err(failure) => {
-            eprintln!("error: {}", failure.error);
+            // File damage was reported with the file's name as it was met.
+            if !matches!(*failure.error, ImportError::File(_)) {
+                eprintln!("error: {}", failure.error);
+            }
             (failure.stats, false)
         }
     };

@@ -14,11 +14,12 @@ pub type FileBlock = Block<TxEnvelope>;
 
 /// Why a block file could not be read further.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("block file damaged at byte {offset} (block #{index} of the file): {reason}")]
+#[error("block file damaged at byte {offset} (entry {} of the file): {reason}", index + 1)]
 pub struct BlockFileError {
     /// Byte offset of the entry that failed.
     pub offset: usize,
-    /// Position of the entry among the file's blocks (0-based).
+    /// Position of the entry among the file's blocks (0-based; messages
+    /// count from 1).
     pub index: usize,
     /// What was wrong.
     pub reason: String,
