@@ -60,7 +60,7 @@ pub(crate) fn run(args: &GenChainArgs) -> Result<bool> {
     Ok(true)
 }
 
-fn key(seed: u64, i: usize) -> k256::ecdsa::SigningKey {
+pub(crate) fn key(seed: u64, i: usize) -> k256::ecdsa::SigningKey {
     let mut n = 0u64;
     loop {
         let bytes = keccak256([seed.to_be_bytes(), (i as u64).to_be_bytes(), n.to_be_bytes()].concat());
@@ -71,11 +71,11 @@ fn key(seed: u64, i: usize) -> k256::ecdsa::SigningKey {
     }
 }
 
-fn address_of(key: &k256::ecdsa::SigningKey) -> Address {
+pub(crate) fn address_of(key: &k256::ecdsa::SigningKey) -> Address {
     Address::from_public_key(key.verifying_key())
 }
 
-fn sign(key: &k256::ecdsa::SigningKey, tx: TxEip1559) -> Result<TxEnvelope> {
+pub(crate) fn sign(key: &k256::ecdsa::SigningKey, tx: TxEip1559) -> Result<TxEnvelope> {
     let hash = tx.signature_hash();
     let (sig, recovery) = key.sign_prehash_recoverable(hash.as_slice()).map_err(|e| eyre!("signing: {e}"))?;
     let signature = Signature::from_signature_and_parity(sig, recovery.is_y_odd());

@@ -2,6 +2,9 @@
 
 mod gigagas;
 mod import;
+mod rpc;
+mod rpc_load;
+mod rpc_node;
 mod state_root;
 mod workload;
 
@@ -19,6 +22,9 @@ enum BenchKind {
     /// Import a generated chain into a fresh datadir: persisted Mgas/s,
     /// sequential vs parallel executor.
     Import(import::ImportBenchArgs),
+    /// JSON-RPC load: signed transfers from many senders, sustained tx/s and
+    /// submit-to-inclusion latency, Mosaic vs anvil in one run.
+    Rpc(rpc::RpcBenchArgs),
     /// State root of a 1-Ggas transfer block's changes over a pre-populated
     /// store: incremental vs from scratch, by thread count.
     StateRoot(state_root::StateRootArgs),
@@ -29,6 +35,7 @@ pub(crate) fn run(args: &BenchArgs) -> eyre::Result<bool> {
     match &args.kind {
         BenchKind::Gigagas(a) => gigagas::run(a),
         BenchKind::Import(a) => import::run(a),
+        BenchKind::Rpc(a) => rpc::run(a),
         BenchKind::StateRoot(a) => state_root::run(a),
     }
 }
