@@ -7,29 +7,42 @@ use crate::{
     LatestState, Snapshot, StoreError, StoreResult,
     codec::{StoredAccount, decode_value, hashed_storage_key},
 };
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{B256, U256, keccak256};
 use mosaic_executor::StateDiff;
 use mosaic_trie::{
-    Account, HashedPostState, Nibbles, StoredNode, TrieAccount, TrieError, TrieReader, TrieResult,
-    TrieUpdates, state_root_incremental,
+    Account, HashedPostState, HashedStorage, Nibbles, StoredNode, TrieAccount, TrieError, TrieReader,
+    TrieResult, TrieUpdates, state_root_incremental,
     store::{decode_path, encode_path},
 };
+use rayon::prelude::*;
 
 /// The trie crate's input for a block's diff: every changed account (`None`
 /// when destroyed) and the storage changes of the accounts that still exist.
+/// Addresses and slots are hashed on the rayon pool.
 pub fn hashed_post_state(diff: &StateDiff) -> HashedPostState {
+    let entries: Vec<(B256, Option<Account>, Option<HashedStorage>)> = diff
+        .accounts
+        .par_iter()
+        .map(|(address, change)| {
+            let account = change.info.map(|fields| Account {
+                nonce: fields.nonce,
+                balance: fields.balance,
+                code_hash: fields.code_hash,
+            });
+            let storage =
+                (account.is_some() && (change.storage_wiped || !change.storage.is_empty())).then(|| {
+                    let slots = change
+                        .storage
+                        .iter()
+                        .map(|(slot, value)| (keccak256(slot.to_be_bytes::<32>()), *value));
+                    HashedStorage { wiped: change.storage_wiped, slots: slots.collect() }
+                });
+            (keccak256(address), account, storage)
+        })
+        .collect();
     let mut post = HashedPostState::new();
-    for (address, change) in &diff.accounts {
-        let account = change.info.map(|fields| Account {
-            nonce: fields.nonce,
-            balance: fields.balance,
-            code_hash: fields.code_hash,
-        });
-        post.insert_account(*address, account);
-        if account.is_some() && (change.storage_wiped || !change.storage.is_empty()) {
-            post.insert_storage(*address, change.storage_wiped, change.storage.iter().map(|(k, v)| (*k, *v)));
-        }
-    }
+    post.accounts = entries.iter().map(|(hashed, account, _)| (*hashed, *account)).collect();
+    post.storages = entries.into_iter().filter_map(|(hashed, _, storage)| Some((hashed, storage?))).collect();
     post
 }
 

@@ -168,16 +168,21 @@ pub fn state_root_incremental<R: TrieReader + ?Sized>(
         .map(|hashed_address| account_outcome(reader, post_state, *hashed_address))
         .collect::<TrieResult<Vec<_>>>()?;
 
-    let mut updates = TrieUpdates::default();
+    // Outcomes come in key order: the maps are built in bulk, not by insertion.
     let mut changes = Vec::with_capacity(outcomes.len());
+    let mut accounts = Vec::with_capacity(outcomes.len());
+    let mut storages = Vec::new();
     for (hashed_address, account, storage, existed) in outcomes.into_iter().flatten() {
         let value = account.map(alloy_rlp::encode);
         changes.push(Change { key: Nibbles::unpack(hashed_address), value, existed });
-        updates.accounts.insert(hashed_address, account);
-        if let Some(storage) = storage {
-            updates.storages.insert(hashed_address, storage);
-        }
+        accounts.push((hashed_address, account));
+        storages.extend(storage.map(|storage| (hashed_address, storage)));
     }
+    let mut updates = TrieUpdates {
+        accounts: accounts.into_iter().collect(),
+        storages: storages.into_iter().collect(),
+        ..TrieUpdates::default()
+    };
     let (root, account_nodes) = update_trie(&AccountTrie(reader), Hint::Unknown, &changes)?;
     updates.account_nodes = account_nodes;
     Ok((root, updates))
