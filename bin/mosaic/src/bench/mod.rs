@@ -5,6 +5,7 @@ mod import;
 mod rpc;
 mod rpc_load;
 mod rpc_node;
+mod rpc_send;
 mod state_root;
 mod workload;
 
