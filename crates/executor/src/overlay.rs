@@ -14,6 +14,7 @@ use revm::{
     primitives::{AddressMap, KECCAK_EMPTY, StorageKey, StorageValue},
     state::{Account, AccountInfo},
 };
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -43,12 +44,9 @@ pub struct BlockOverlay<S> {
     codes: HashMap<B256, Bytecode>,
     new_codes: HashMap<B256, Bytecode>,
     /// Canonical diffs of the accounts the parallel engine changed that are
-    /// not in the cache, sorted by address. An account absent from the
-    /// cache and from this list is unchanged.
-    layer: Vec<(Address, AccountDiff)>,
-    /// Layer accounts since loaded into the cache (their entries are
-    /// stale).
-    layer_loaded: AddressSet,
+    /// not in the cache (an account moves to the cache when loaded). An
+    /// account absent from the cache and from the layer is unchanged.
+    layer: BTreeMap<Address, AccountDiff>,
 }
 
 impl<S: StateProvider> BlockOverlay<S> {
@@ -59,8 +57,7 @@ impl<S: StateProvider> BlockOverlay<S> {
             accounts: HashMap::default(),
             codes: HashMap::default(),
             new_codes: HashMap::default(),
-            layer: Vec::new(),
-            layer_loaded: AddressSet::default(),
+            layer: BTreeMap::new(),
         }
     }
 
@@ -86,7 +83,7 @@ impl<S: StateProvider> BlockOverlay<S> {
                 storage: HashMap::default(),
                 wiped: false,
             };
-            if let Some(diff) = self.take_layer(&address) {
+            if let Some(diff) = self.layer.remove(&address) {
                 // A wipe of an account that did not exist changes nothing
                 // that reads can see, so `storage_wiped` is enough.
                 cached.current = diff.info.map(|f| info_without_code(f.balance, f.nonce, f.code_hash));
@@ -163,13 +160,12 @@ impl<S: StateProvider> BlockOverlay<S> {
             entries.push((*address, AccountDiff { info, storage_wiped: wiped, storage }));
         }
         entries.sort_unstable_by_key(|(a, _)| *a);
-        let layer = std::mem::take(&mut self.layer);
-        let loaded = std::mem::take(&mut self.layer_loaded);
-        let accounts = if layer.is_empty() {
-            entries.into_iter().collect()
+        let mut accounts = std::mem::take(&mut self.layer);
+        if accounts.is_empty() {
+            accounts = entries.into_iter().collect();
         } else {
-            merge_sorted(entries, layer.into_iter().filter(|(a, _)| !loaded.contains(a))).collect()
-        };
+            accounts.extend(entries);
+        }
         let mut diff = StateDiff { accounts, ..Default::default() };
         if !self.new_codes.is_empty() {
             let used: std::collections::HashSet<B256> =
@@ -262,16 +258,10 @@ impl<S: StateProvider> BlockOverlay<S> {
     }
 
     /// Installs the canonical diffs of the accounts the parallel part
-    /// changed that are not cached, sorted by address.
-    pub(crate) fn install_layer(&mut self, diffs: Vec<(Address, AccountDiff)>) {
+    /// changed that are not cached.
+    pub(crate) fn install_layer(&mut self, diffs: BTreeMap<Address, AccountDiff>) {
         debug_assert!(self.layer.is_empty(), "one parallel part per block");
         self.layer = diffs;
-    }
-
-    /// Takes an account's entry out of the layer (once).
-    fn take_layer(&mut self, address: &Address) -> Option<AccountDiff> {
-        let i = self.layer.binary_search_by(|(a, _)| a.cmp(address)).ok()?;
-        self.layer_loaded.insert(*address).then(|| self.layer[i].1.clone())
     }
 
     /// Records code deployed by the parallel part.
@@ -279,20 +269,6 @@ impl<S: StateProvider> BlockOverlay<S> {
         self.codes.entry(hash).or_insert_with(|| code.clone());
         self.new_codes.insert(hash, code);
     }
-}
-
-/// Merges two lists sorted by address (no address is in both).
-fn merge_sorted(
-    a: Vec<(Address, AccountDiff)>,
-    b: impl Iterator<Item = (Address, AccountDiff)>,
-) -> impl Iterator<Item = (Address, AccountDiff)> {
-    let mut a = a.into_iter().peekable();
-    let mut b = b.peekable();
-    std::iter::from_fn(move || match (a.peek(), b.peek()) {
-        (Some(x), Some(y)) if x.0 <= y.0 => a.next(),
-        (Some(_), Some(_)) | (None, _) => b.next(),
-        (Some(_), None) => a.next(),
-    })
 }
 
 /// A `&self` view of an overlay: what the parallel engine reads as its base.

@@ -34,9 +34,9 @@ pub(crate) struct FinalAccount {
 /// The assembled final state.
 #[derive(Default)]
 pub(crate) struct Assembled {
-    /// Canonical diffs of changed accounts the caller does not cache, sorted
-    /// by address.
-    pub(crate) diffs: Vec<(Address, AccountDiff)>,
+    /// Canonical diffs of changed accounts the caller does not cache: lists
+    /// sorted by address, each list's addresses below the next list's.
+    pub(crate) diffs: Vec<Vec<(Address, AccountDiff)>>,
     /// Final state of the accounts the caller caches.
     pub(crate) cached: Vec<FinalAccount>,
 }
@@ -198,7 +198,8 @@ fn fold_shard<S: StateProvider>(
     shard: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
 ) -> Result<Assembled, StateError> {
-    let mut out = Assembled::default();
+    let mut diffs = Vec::new();
+    let mut cached_accounts = Vec::new();
     let mut items: Vec<&Item> = Vec::new();
     let mut order: Vec<(Address, u32)> = Vec::new();
     for bucket in split.buckets(shard) {
@@ -223,22 +224,26 @@ fn fold_shard<S: StateProvider>(
                 }
                 i += 1;
             }
-            finalize(base, address, account, cached(&address), &mut out)?;
+            if cached(&address) {
+                cached_accounts.push(final_account(base, address, account)?);
+            } else if let Some(diff) = account_diff(base, address, account)? {
+                diffs.push((address, diff));
+            }
         }
     }
-    Ok(out)
+    Ok(Assembled { diffs: vec![diffs], cached: cached_accounts })
 }
 
-/// The final info of a folded account, its diff or its cached form.
-fn finalize<S: StateProvider>(
+fn fields(info: &AccountInfo) -> AccountFields {
+    AccountFields { nonce: info.nonce, balance: info.balance, code_hash: info.code_hash }
+}
+
+/// The account before the block and after it.
+fn before_after<S: StateProvider>(
     base: &S,
     address: Address,
-    account: Folded,
-    cached: bool,
-    out: &mut Assembled,
-) -> Result<(), StateError> {
-    let fields =
-        |i: &AccountInfo| AccountFields { nonce: i.nonce, balance: i.balance, code_hash: i.code_hash };
+    account: &Folded,
+) -> Result<(Option<AccountFields>, Option<AccountInfo>), StateError> {
     let original = match account.original {
         Some(original) => original,
         None => base.account(address)?.as_ref().map(fields),
@@ -258,11 +263,27 @@ fn finalize<S: StateProvider>(
         None if !account.credit.is_zero() => Some(crate::state::info_without_code(balance, 0, KECCAK_EMPTY)),
         None => None,
     };
-    if cached {
-        let storage = account.storage.into_iter().map(|(k, (v, _))| (k, v)).collect();
-        out.cached.push(FinalAccount { address, info, wiped: account.wiped, storage });
-        return Ok(());
-    }
+    Ok((original, info))
+}
+
+/// The final state of an account the caller caches.
+fn final_account<S: StateProvider>(
+    base: &S,
+    address: Address,
+    account: Folded,
+) -> Result<FinalAccount, StateError> {
+    let (_, info) = before_after(base, address, &account)?;
+    let storage = account.storage.into_iter().map(|(k, (v, _))| (k, v)).collect();
+    Ok(FinalAccount { address, info, wiped: account.wiped, storage })
+}
+
+/// The canonical diff of an account, `None` if nothing changed.
+fn account_diff<S: StateProvider>(
+    base: &S,
+    address: Address,
+    account: Folded,
+) -> Result<Option<AccountDiff>, StateError> {
+    let (original, info) = before_after(base, address, &account)?;
     let after = info.as_ref().map(fields);
     let info_changed = original != after;
     let read_base = !account.wiped && original.is_some();
@@ -282,11 +303,10 @@ fn finalize<S: StateProvider>(
     }
     let wiped = account.wiped && original.is_some();
     if !info_changed && !wiped && storage.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let storage: BTreeMap<U256, U256> = storage.into_iter().collect();
-    out.diffs.push((address, AccountDiff { info: after, storage_wiped: wiped, storage }));
-    Ok(())
+    Ok(Some(AccountDiff { info: after, storage_wiped: wiped, storage }))
 }
 
 /// Assembles the final state of `runs` (the final incarnations, in
@@ -332,7 +352,6 @@ pub(crate) fn assemble<S: StateProvider>(
         shards
     });
     let mut out = Assembled::default();
-    out.diffs.reserve(shards.iter().map(|p| p.as_ref().map_or(0, |p| p.diffs.len())).sum());
     for shard in shards {
         let shard = shard?;
         out.diffs.extend(shard.diffs);

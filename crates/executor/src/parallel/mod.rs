@@ -79,6 +79,7 @@ struct Shared<'a, S> {
     runs: Vec<Mutex<Option<TxRun>>>,
     fatal: Mutex<Option<StateError>>,
     executions: AtomicUsize,
+    validations: AtomicUsize,
 }
 
 type WorkerEvm<'a, S> = MainnetEvm<MainnetContext<TxDb<'a, S>>>;
@@ -133,6 +134,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         };
         loop {
             self.executions.fetch_add(1, Relaxed);
+            let committed = self.scheduler.prefix_committed(tx);
             evm.ctx.journaled_state.database.reset(tx, lazy_candidate);
             evm.ctx.set_tx(env.clone());
             let mut handler = LazyRewardHandler::<WorkerEvm<'a, S>, ReadError>::default();
@@ -231,11 +233,12 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             }
             *slot = Some(TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies });
             drop(slot);
-            return self.scheduler.finish_execution(tx, incarnation, wrote_new);
+            return self.scheduler.finish_execution(tx, incarnation, wrote_new, committed);
         }
     }
 
     fn validate(&self, tx: usize, incarnation: u32) -> Option<Task> {
+        self.validations.fetch_add(1, Relaxed);
         let valid = {
             let slot = lock(&self.runs[tx]);
             match slot.as_ref() {
@@ -273,6 +276,7 @@ pub(crate) fn run<S: StateProvider>(
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),
         fatal: Mutex::new(None),
         executions: AtomicUsize::new(0),
+        validations: AtomicUsize::new(0),
     };
     let threads = threads.clamp(1, txs.len().max(1));
     let t0 = std::time::Instant::now();
@@ -295,7 +299,13 @@ pub(crate) fn run<S: StateProvider>(
         .ok_or_else(|| StateError::Backend("a transaction was never executed".into()))?;
     let state = assemble::assemble(base, &runs, block.beneficiary, threads, cached)?;
     if std::env::var_os("MOSAIC_TIMINGS").is_some() {
-        eprintln!("parallel: execute {:?}, final {:?}", t1 - t0, t1.elapsed());
+        eprintln!(
+            "parallel: execute {:?}, final {:?}; {} executions, {} validations",
+            t1 - t0,
+            t1.elapsed(),
+            shared.executions.load(Relaxed),
+            shared.validations.load(Relaxed)
+        );
     }
     let codes = shared.codes.into_iter().collect();
     Ok(ParallelRun { runs, state, codes, reexecutions: executions.saturating_sub(txs.len()) })

@@ -36,15 +36,28 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A value alone on its cache line, so that threads updating one counter do
+/// not invalidate another.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// Shared scheduling state.
 #[derive(Debug)]
 pub(crate) struct Scheduler {
     len: usize,
-    execution_idx: AtomicUsize,
-    validation_idx: AtomicUsize,
-    decrease_cnt: AtomicUsize,
-    active_tasks: AtomicUsize,
-    done: AtomicBool,
+    execution_idx: Padded<AtomicUsize>,
+    validation_idx: Padded<AtomicUsize>,
+    decrease_cnt: Padded<AtomicUsize>,
+    active_tasks: Padded<AtomicUsize>,
+    done: Padded<AtomicBool>,
     txs: Vec<Mutex<TxState>>,
 }
 
@@ -52,11 +65,11 @@ impl Scheduler {
     pub(crate) fn new(len: usize) -> Self {
         Self {
             len,
-            execution_idx: AtomicUsize::new(0),
-            validation_idx: AtomicUsize::new(0),
-            decrease_cnt: AtomicUsize::new(0),
-            active_tasks: AtomicUsize::new(0),
-            done: AtomicBool::new(len == 0),
+            execution_idx: Padded(AtomicUsize::new(0)),
+            validation_idx: Padded(AtomicUsize::new(0)),
+            decrease_cnt: Padded(AtomicUsize::new(0)),
+            active_tasks: Padded(AtomicUsize::new(0)),
+            done: Padded(AtomicBool::new(len == 0)),
             txs: (0..len)
                 .map(|_| {
                     Mutex::new(TxState {
@@ -121,18 +134,23 @@ impl Scheduler {
         self.try_incarnate(idx)
     }
 
+    /// Claims the validation of the transaction at the validation index
+    /// if it has executed. The index does not pass a transaction that is
+    /// still executing: when that one finishes it would have to pull the
+    /// index back and revalidate everything validated above it.
     fn next_version_to_validate(&self) -> Option<Task> {
-        if self.validation_idx.load(SeqCst) >= self.len {
+        let idx = self.validation_idx.load(SeqCst);
+        if idx >= self.len {
             self.check_done();
             return None;
         }
+        let s = lock(&self.txs[idx]);
+        if s.status != Status::Executed {
+            return None;
+        }
         self.active_tasks.fetch_add(1, SeqCst);
-        let idx = self.validation_idx.fetch_add(1, SeqCst);
-        if idx < self.len {
-            let s = lock(&self.txs[idx]);
-            if s.status == Status::Executed {
-                return Some(Task::Validate(idx, s.incarnation));
-            }
+        if self.validation_idx.compare_exchange(idx, idx + 1, SeqCst, SeqCst).is_ok() {
+            return Some(Task::Validate(idx, s.incarnation));
         }
         self.active_tasks.fetch_sub(1, SeqCst);
         None
@@ -140,11 +158,12 @@ impl Scheduler {
 
     /// The next task, validation first when it is behind execution.
     pub(crate) fn next_task(&self) -> Option<Task> {
-        if self.validation_idx.load(SeqCst) < self.execution_idx.load(SeqCst) {
-            self.next_version_to_validate()
-        } else {
-            self.next_version_to_execute()
+        if self.validation_idx.load(SeqCst) < self.execution_idx.load(SeqCst)
+            && let Some(task) = self.next_version_to_validate()
+        {
+            return Some(task);
         }
+        self.next_version_to_execute()
     }
 
     /// Suspends `tx` until `blocking` finishes executing. Returns `false` if
@@ -179,13 +198,33 @@ impl Scheduler {
         }
     }
 
+    /// Whether every transaction below `tx` is final, checked by the task
+    /// about to execute `tx`: no other task is running, `tx` is the last
+    /// transaction handed out for execution (so every lower one has
+    /// executed: one waiting for re-execution or for a dependency would
+    /// have pulled the execution index back, or be some task's work), and
+    /// the validation index, which never passes a transaction that has not
+    /// executed and is pulled back by every abort, stands at `tx`. An
+    /// incarnation that starts then reads only final values and needs no
+    /// validation (one thread always finds this true).
+    pub(crate) fn prefix_committed(&self, tx: usize) -> bool {
+        let decreases = self.decrease_cnt.load(SeqCst);
+        self.active_tasks.load(SeqCst) == 1
+            && self.execution_idx.load(SeqCst) == tx + 1
+            && self.validation_idx.load(SeqCst) == tx
+            && self.decrease_cnt.load(SeqCst) == decreases
+    }
+
     /// Execution of `tx` finished; returns a validation task for it if the
-    /// validation index has already passed it.
+    /// validation index has already passed it. `committed`: the incarnation
+    /// started with [`Scheduler::prefix_committed`] true, so it is final if
+    /// the validation index still waits at it.
     pub(crate) fn finish_execution(
         &self,
         tx: usize,
         incarnation: u32,
         wrote_new_location: bool,
+        committed: bool,
     ) -> Option<Task> {
         let dependents = {
             let mut s = lock(&self.txs[tx]);
@@ -193,12 +232,26 @@ impl Scheduler {
             std::mem::take(&mut s.dependents)
         };
         self.resume_dependencies(dependents);
-        if self.validation_idx.load(SeqCst) > tx {
+        let validation_idx = self.validation_idx.load(SeqCst);
+        if committed
+            && validation_idx == tx
+            && self.validation_idx.compare_exchange(tx, tx + 1, SeqCst, SeqCst).is_ok()
+        {
+            self.active_tasks.fetch_sub(1, SeqCst);
+            return None;
+        }
+        if validation_idx > tx {
             if wrote_new_location {
                 self.decrease_validation_idx(tx);
             } else {
                 return Some(Task::Validate(tx, incarnation));
             }
+        } else if validation_idx == tx
+            && self.validation_idx.compare_exchange(tx, tx + 1, SeqCst, SeqCst).is_ok()
+        {
+            // The validation index waits at this transaction: validate it
+            // here, where its reads and writes are still in cache.
+            return Some(Task::Validate(tx, incarnation));
         }
         self.active_tasks.fetch_sub(1, SeqCst);
         None
