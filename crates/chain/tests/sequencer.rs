@@ -72,7 +72,8 @@ fn produced_blocks_import_on_another_node() {
     let snapshot = sequencer.chain().store().snapshot().unwrap();
     let receipts = snapshot.receipts(produced.head.hash).unwrap().unwrap();
     assert_eq!(receipts.iter().filter(|r| !r.status()).count(), 1, "the reverting creation has status 0");
-    let balance = |a| sequencer.chain().store().latest_state().unwrap().snapshot().account(a).unwrap().unwrap();
+    let balance =
+        |a| sequencer.chain().store().latest_state().unwrap().snapshot().account(a).unwrap().unwrap();
     assert_eq!(balance(DEV_ACCOUNTS[5].0).balance, U256::from(10u64).pow(U256::from(22)) + U256::from(5000));
 
     // Two more blocks, one empty; then another node imports all three.
@@ -85,8 +86,7 @@ fn produced_blocks_import_on_another_node() {
 
     let other_dir = tempfile::tempdir().unwrap();
     let (other, _) = new_chain(other_dir.path());
-    let blocks: Vec<Result<_, ImportError>> =
-        (1..=3).map(|n| Ok(snapshot_block(&sequencer, n))).collect();
+    let blocks: Vec<Result<_, ImportError>> = (1..=3).map(|n| Ok(snapshot_block(&sequencer, n))).collect();
     other.import_pipelined(blocks, |_| {}).unwrap();
     assert_eq!(other.head().unwrap(), sequencer.chain().head().unwrap());
 }
