@@ -11,6 +11,7 @@
 mod assemble;
 mod db;
 mod fees;
+mod filter;
 mod handler;
 mod mv;
 mod scheduler;

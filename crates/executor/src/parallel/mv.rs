@@ -6,11 +6,14 @@
 //! reads an account with one lookup; storage slots have their own table.
 //! Most locations have one writer, whose version is kept inline.
 
-use super::fees::{Fee, Fees};
+use super::{
+    fees::{Fee, Fees},
+    filter::Filter,
+};
 use alloy_primitives::{Address, B256, U256, map::FbBuildHasher};
 use dashmap::DashMap;
 use std::{
-    hash::{Hash, Hasher},
+    hash::{BuildHasher, Hash, Hasher},
     sync::atomic::{AtomicBool, Ordering},
 };
 
@@ -234,7 +237,6 @@ impl Hash for SlotKey {
 type SlotHasher = alloy_primitives::map::DefaultHashBuilder;
 
 /// The multi-version data structure.
-#[derive(Debug)]
 pub(crate) struct MvMemory {
     accounts: DashMap<Address, AccountVersions, FbBuildHasher<20>>,
     slots: DashMap<SlotKey, Versions, SlotHasher>,
@@ -244,6 +246,12 @@ pub(crate) struct MvMemory {
     /// transaction in `fees`.
     beneficiary: Address,
     fees: Fees,
+    /// Which accounts and slots may have an entry (most reads are of
+    /// locations nobody wrote, answered here without a table lookup).
+    account_filter: Filter,
+    slot_filter: Filter,
+    account_hasher: FbBuildHasher<20>,
+    slot_hasher: SlotHasher,
 }
 
 impl MvMemory {
@@ -261,7 +269,19 @@ impl MvMemory {
             any_wipe: AtomicBool::new(false),
             beneficiary,
             fees: Fees::new(txs),
+            account_filter: Filter::new(txs * 2),
+            slot_filter: Filter::new(txs * 2),
+            account_hasher: FbBuildHasher::default(),
+            slot_hasher: SlotHasher::default(),
         }
+    }
+
+    fn may_have_account(&self, address: &Address) -> bool {
+        self.account_filter.may_contain(self.account_hasher.hash_one(address))
+    }
+
+    fn may_have_slot(&self, key: &SlotKey) -> bool {
+        self.slot_filter.may_contain(self.slot_hasher.hash_one(key))
     }
 
     /// Records the fee `tx`'s incarnation owes the beneficiary (a credit
@@ -303,10 +323,9 @@ impl MvMemory {
         let mut i = 0;
         while let Some((loc, value)) = writes.get(i) {
             if let Loc::Storage(address, key) = loc {
-                self.slots
-                    .entry(SlotKey(*address, *key))
-                    .or_default()
-                    .insert(tx, Entry { incarnation, value: *value });
+                let key = SlotKey(*address, *key);
+                self.slots.entry(key).or_default().insert(tx, Entry { incarnation, value: *value });
+                self.slot_filter.insert(self.slot_hasher.hash_one(key));
                 i += 1;
                 continue;
             }
@@ -322,6 +341,8 @@ impl MvMemory {
                 account.of(loc).insert(tx, Entry { incarnation, value: *value });
                 i += 1;
             }
+            drop(account);
+            self.account_filter.insert(self.account_hasher.hash_one(address));
         }
     }
 
@@ -362,10 +383,17 @@ impl MvMemory {
     pub(crate) fn read(&self, loc: &Loc, tx: usize) -> Resolved<(u32, Written)> {
         match loc {
             Loc::Storage(address, key) => {
-                self.slots.get(&SlotKey(*address, *key)).map_or(Resolved::Base, |v| v.read(tx))
+                let key = SlotKey(*address, *key);
+                if !self.may_have_slot(&key) {
+                    return Resolved::Base;
+                }
+                self.slots.get(&key).map_or(Resolved::Base, |v| v.read(tx))
             }
             Loc::Wipe(_) if !self.any_wipe.load(Ordering::Acquire) => Resolved::Base,
             Loc::Account(a) | Loc::Wipe(a) | Loc::Balance(a) => {
+                if !self.may_have_account(a) {
+                    return Resolved::Base;
+                }
                 let Some(account) = self.accounts.get(a) else { return Resolved::Base };
                 match loc {
                     Loc::Account(_) => account.meta.read(tx),
@@ -379,8 +407,8 @@ impl MvMemory {
     /// The balance below `tx`: credits are summed down to the newest
     /// absolute value. `Err` names a blocking ESTIMATE.
     pub(crate) fn read_balance(&self, address: Address, tx: usize) -> Result<BalanceRead, usize> {
-        let read =
-            self.accounts.get(&address).map_or(Ok(BalanceRead::default()), |a| a.balance.read_balance(tx));
+        let entry = if self.may_have_account(&address) { self.accounts.get(&address) } else { None };
+        let read = entry.map_or(Ok(BalanceRead::default()), |a| a.balance.read_balance(tx));
         if address == self.beneficiary { self.add_fees(read?, tx) } else { read }
     }
 
@@ -390,7 +418,8 @@ impl MvMemory {
         address: Address,
         tx: usize,
     ) -> (Resolved<(u32, Written)>, Result<BalanceRead, usize>) {
-        let (meta, balance) = match self.accounts.get(&address) {
+        let entry = if self.may_have_account(&address) { self.accounts.get(&address) } else { None };
+        let (meta, balance) = match entry {
             None => (Resolved::Base, Ok(BalanceRead::default())),
             Some(a) => (a.meta.read(tx), a.balance.read_balance(tx)),
         };
