@@ -44,6 +44,10 @@ pub(crate) struct GigagasArgs {
     /// One JSON object per line.
     #[arg(long)]
     json: bool,
+    /// Time only the parallel runs (for profilers and `perf stat`); the
+    /// results are then not compared with the sequential ones.
+    #[arg(long)]
+    skip_sequential: bool,
 }
 
 fn time_block(p: &Prepared, options: &ExecOptions, iters: usize) -> eyre::Result<(Duration, BlockOutput)> {
@@ -78,16 +82,22 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
     };
     let name = format!("{:?}", args.workload).to_lowercase();
     let base = ExecOptions { mode: ExecMode::Import, ..Default::default() };
-    let (seq_time, seq_out) =
-        time_block(&prepared, &ExecOptions { engine: Engine::Sequential, ..base }, args.iters)?;
-    let succeeded = workload::check_successes(&prepared, &seq_out, args.json);
+    let sequential = ExecOptions { engine: Engine::Sequential, ..base };
+    let (seq_time, seq_out) = if args.skip_sequential {
+        (Duration::ZERO, None)
+    } else {
+        let (t, out) = time_block(&prepared, &sequential, args.iters)?;
+        (t, Some(out))
+    };
+    let gas_used = seq_out.as_ref().map_or(0, |o| o.gas_used);
+    let succeeded = seq_out.as_ref().is_none_or(|s| workload::check_successes(&prepared, s, args.json));
     if !args.json {
         println!(
             "workload {name}: {} txs, {} gas, nproc {cores}; sequential {:.1} ms ({:.2} Ggas/s)",
             prepared.txs.len(),
-            seq_out.gas_used,
+            gas_used,
             ms(seq_time),
-            seq_out.gas_used as f64 / seq_time.as_secs_f64() / 1e9
+            gas_used as f64 / seq_time.as_secs_f64() / 1e9
         );
         println!(
             "{:>7} {:>13} {:>11} {:>8} {:>7} {:>12}",
@@ -98,7 +108,7 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
     for threads in counts {
         let options = ExecOptions { engine: Engine::Parallel, threads, ..base };
         let (par_time, out) = time_block(&prepared, &options, args.iters)?;
-        let same = out.same_result(&seq_out);
+        let same = seq_out.as_ref().is_none_or(|s| out.same_result(s));
         all_same &= same;
         let reexecutions = out.parallel.as_ref().map_or(0, |p| p.reexecutions);
         let speedup = seq_time.as_secs_f64() / par_time.as_secs_f64();
