@@ -144,6 +144,7 @@ pub(crate) fn run(args: &NodeArgs) -> Result<bool> {
     watch_signals(stop.clone(), wake.clone())?;
     let interval = args.block_time.map(|ms| Duration::from_millis(ms.max(1)));
     let mut next_block = Instant::now() + interval.unwrap_or_default();
+    let mut last_refresh = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         match interval {
             Some(every) => {
@@ -155,9 +156,12 @@ pub(crate) fn run(args: &NodeArgs) -> Result<bool> {
                     break;
                 }
                 next_block = (next_block + every).max(Instant::now());
+                refresh_queued(&sequencer, &mut last_refresh);
             }
             None => {
-                wake.wait(Duration::from_millis(500));
+                let queued = pool.status().queued > 0;
+                wake.wait(if queued { REFRESH_QUEUED } else { Duration::from_millis(500) });
+                refresh_queued(&sequencer, &mut last_refresh);
                 if pool.status().pending == 0 {
                     continue;
                 }
@@ -185,6 +189,38 @@ pub(crate) fn run(args: &NodeArgs) -> Result<bool> {
     drop(sequencer);
     drop(store);
     Ok(true)
+}
+
+/// How often the producer re-reads the pool's senders while transactions
+/// are queued.
+const REFRESH_QUEUED: Duration = Duration::from_millis(100);
+
+/// Re-reads every pool sender's account at the head while some transactions
+/// are queued, at most every [`REFRESH_QUEUED`]. On the producer's thread no
+/// block commits meanwhile, so the reads are current. This repairs a race:
+/// `eth_sendRawTransaction` checks a transaction against the state of the
+/// head it saw, and if a block that consumed the sender's previous nonce
+/// commits before the transaction enters the pool (whose sender entry that
+/// block emptied), the pool files it as queued behind the consumed nonce.
+/// The pool re-reads only the accounts a block touches, so without this the
+/// transaction would wait for its sender's next one.
+fn refresh_queued(sequencer: &Sequencer, last: &mut Instant) {
+    let pool = sequencer.pool();
+    if pool.status().queued == 0 || last.elapsed() < REFRESH_QUEUED {
+        return;
+    }
+    *last = Instant::now();
+    let refreshed = sequencer.pool_head().map_err(|e| e.to_string()).and_then(|head| {
+        let state = sequencer.chain().store().latest_state().map_err(|e| e.to_string())?;
+        pool.refresh_all(&head, &state).map_err(|e| e.to_string())
+    });
+    match refreshed {
+        Ok(update) if !update.promoted.is_empty() => {
+            eprintln!("pool: {} queued transactions became pending on a re-read", update.promoted.len());
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("error: re-reading pool senders: {e}"),
+    }
 }
 
 /// Sets `stop` and wakes the producer on SIGINT or SIGTERM.
