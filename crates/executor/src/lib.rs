@@ -10,6 +10,7 @@
 //! withdrawals, EIP-6110/7002/7251 requests). The state is read through a
 //! `&self` trait so that parallel engines can share it across threads.
 
+mod auto;
 mod diff;
 mod env;
 mod error;

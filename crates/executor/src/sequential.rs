@@ -29,7 +29,9 @@ pub enum ExecMode {
 /// Which engine runs the transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Engine {
-    /// Parallel when the block is large enough to gain from it.
+    /// Parallel, with a thread count chosen per block, when the block is
+    /// large enough and not one chain of dependent transactions (see
+    /// `auto.rs`); sequential otherwise.
     #[default]
     Auto,
     /// Always the sequential reference.
@@ -73,12 +75,15 @@ pub fn execute_block<S: StateProvider>(
         system::pre_block(&mut evm, spec, block)?;
     }
     let max_blob_gas = spec.blob_schedule(block.number, block.timestamp).map(|b| b.max_blob_gas());
-    let threads = resolve_threads(options.threads);
-    let use_parallel = match options.engine {
-        Engine::Sequential => false,
-        Engine::Parallel => true,
-        Engine::Auto => threads > 1 && worth_parallel(txs),
+    let threads = match options.engine {
+        Engine::Sequential => 0,
+        Engine::Parallel => resolve_threads(options.threads),
+        Engine::Auto => match crate::auto::threads_for(txs, resolve_threads(options.threads)) {
+            1 => 0,
+            n => n,
+        },
     };
+    let use_parallel = threads > 0;
     if use_parallel {
         match crate::parallel_block::run_transactions(
             &mut evm,
@@ -160,16 +165,6 @@ pub(crate) fn resolve_threads(n: usize) -> usize {
         return n;
     }
     std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-/// Whether `Engine::Auto` should run a block in parallel.
-///
-/// Measured on the 2-core machines (README), the parallel engine does not
-/// yet beat the sequential path on any workload, so `Auto` stays sequential
-/// ("never slower than sequential") until it does; `Engine::Parallel` forces
-/// it.
-fn worth_parallel(_txs: &[ExecTx]) -> bool {
-    false
 }
 
 /// Post-block work and the output.

@@ -48,6 +48,11 @@ pub(crate) struct GigagasArgs {
     /// results are then not compared with the sequential ones.
     #[arg(long)]
     skip_sequential: bool,
+    /// Also time the automatic engine choice (`Engine::Auto` with all
+    /// cores): one more row, `auto:N` with the threads it picked (`auto:1`
+    /// = sequential).
+    #[arg(long)]
+    auto: bool,
 }
 
 fn time_block(p: &Prepared, options: &ExecOptions, iters: usize) -> eyre::Result<(Duration, BlockOutput)> {
@@ -105,9 +110,16 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
         );
     }
     let mut all_same = true;
-    for threads in counts {
-        let options = ExecOptions { engine: Engine::Parallel, threads, ..base };
+    let runs =
+        counts.into_iter().map(|t| (Engine::Parallel, t)).chain(args.auto.then_some((Engine::Auto, global)));
+    for (engine, threads) in runs {
+        let options = ExecOptions { engine, threads, ..base };
         let (par_time, out) = time_block(&prepared, &options, args.iters)?;
+        let used = out.parallel.as_ref().map_or(1, |p| p.threads);
+        let (label, engine_name) = match engine {
+            Engine::Auto => (format!("auto:{used}"), "auto"),
+            _ => (threads.to_string(), "parallel"),
+        };
         let same = seq_out.as_ref().is_none_or(|s| out.same_result(s));
         all_same &= same;
         let reexecutions = out.parallel.as_ref().map_or(0, |p| p.reexecutions);
@@ -117,14 +129,15 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
             println!(
                 "{}",
                 serde_json::json!({
-                    "workload": name, "threads": threads, "txs": prepared.txs.len(), "gas": out.gas_used,
+                    "workload": name, "engine": engine_name, "threads": used, "txs": prepared.txs.len(),
+                    "gas": out.gas_used,
                     "sequential_ms": ms(seq_time), "parallel_ms": ms(par_time), "speedup": speedup,
                     "ggas_per_s": ggas, "reexecutions": reexecutions, "nproc": cores, "same_result": same,
                 })
             );
         } else {
             println!(
-                "{threads:>7} {:>13.1} {speedup:>10.2}x {ggas:>8.2} {reexecutions:>7} {same:>12}",
+                "{label:>7} {:>13.1} {speedup:>10.2}x {ggas:>8.2} {reexecutions:>7} {same:>12}",
                 ms(par_time)
             );
         }

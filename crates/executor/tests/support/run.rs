@@ -118,7 +118,8 @@ fn check_stats(out: &BlockOutput, txs: usize, stats: &mut Stats) -> Option<Strin
     None
 }
 
-/// Runs `s` sequentially and in parallel at each of `threads`, in both modes.
+/// Runs `s` sequentially, in parallel at each of `threads` and with the
+/// automatic engine choice, in both modes.
 pub(crate) fn check(seed: u64, s: &Scenario, threads: &[usize], stats: &mut Stats) -> Vec<Mismatch> {
     stats.blocks += 1;
     stats.txs += s.txs.len();
@@ -133,6 +134,10 @@ pub(crate) fn check(seed: u64, s: &Scenario, threads: &[usize], stats: &mut Stat
             if let Some(difference) = difference {
                 mismatches.push(Mismatch { seed, threads: t, mode, difference });
             }
+        }
+        // `Engine::Auto` picks an engine and a thread count per block.
+        if let Some(difference) = first_difference(&reference, &execute(s, Engine::Auto, 2, mode)) {
+            mismatches.push(Mismatch { seed, threads: 0, mode, difference: format!("auto: {difference}") });
         }
     }
     mismatches
