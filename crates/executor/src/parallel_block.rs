@@ -131,12 +131,7 @@ fn convert<T: Send>(
             }
         }
     };
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(work);
-        }
-        work();
-    });
+    parallel::fan_out(threads, |_| work());
     let side = side_out.into_inner().unwrap_or_else(PoisonError::into_inner);
     let side = side.ok_or_else(|| StateError::Backend("outcome conversion panicked".into()))?;
     let outcomes =

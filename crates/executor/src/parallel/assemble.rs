@@ -15,6 +15,7 @@ use super::{
     TxRun,
     db::BaseValue,
     mv::{Loc, Meta, Written},
+    pool::fan_out,
 };
 use crate::{AccountDiff, AccountFields, StateError, StateProvider};
 use alloy_primitives::{Address, U256, map::HashMap};
@@ -325,32 +326,15 @@ pub(crate) fn assemble<S: StateProvider>(
         let parts = [scatter(runs, beneficiary, split)];
         return fold_shard(base, &parts, split, 0, cached);
     }
-    let panicked = || StateError::Backend("assembly panicked".into());
     // Each thread scatters a contiguous part of the block, then folds one
     // address range over all parts.
     let chunk = runs.len().div_ceil(threads);
-    let parts: Vec<Vec<Vec<Item>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = runs
-            .chunks(chunk)
-            .skip(1)
-            .map(|part| s.spawn(move || scatter(part, beneficiary, split)))
-            .collect();
-        let mut parts = vec![scatter(&runs[..chunk], beneficiary, split)];
-        for h in handles {
-            parts.push(h.join().map_err(|_| panicked())?);
-        }
-        Ok::<_, StateError>(parts)
-    })?;
-    let parts = &parts;
-    let shards: Vec<Result<Assembled, StateError>> = std::thread::scope(|s| {
-        let handles: Vec<_> =
-            (1..threads).map(|k| s.spawn(move || fold_shard(base, parts, split, k, cached))).collect();
-        let mut shards = vec![fold_shard(base, parts, split, 0, cached)];
-        for h in handles {
-            shards.push(h.join().unwrap_or_else(|_| Err(panicked())));
-        }
-        shards
+    let parts = fan_out(threads, |k| {
+        let part = &runs[(k * chunk).min(runs.len())..((k + 1) * chunk).min(runs.len())];
+        scatter(part, beneficiary, split)
     });
+    let parts = &parts;
+    let shards = fan_out(threads, |k| fold_shard(base, parts, split, k, cached));
     let mut out = Assembled::default();
     for shard in shards {
         let shard = shard?;

@@ -14,6 +14,7 @@ mod fees;
 mod filter;
 mod handler;
 mod mv;
+mod pool;
 mod scheduler;
 mod writes;
 
@@ -24,6 +25,7 @@ use dashmap::DashMap;
 use db::{BaseValue, Observed, ReadError, TxDb, reads_valid};
 use handler::LazyRewardHandler;
 use mv::{Loc, MvMemory, Written};
+pub(crate) use pool::fan_out;
 use revm::{
     Context, ExecuteEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
@@ -110,12 +112,27 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             .with_block(self.block.clone())
             .build_mainnet();
         let mut task = None;
+        let mut idle = 0u32;
         while !self.scheduler.done() {
             task = match task.or_else(|| self.scheduler.next_task()) {
-                Some(Task::Execute(tx, inc)) => self.execute(&mut evm, tx, inc),
-                Some(Task::Validate(tx, inc)) => self.validate(tx, inc),
+                Some(Task::Execute(tx, inc)) => {
+                    idle = 0;
+                    self.execute(&mut evm, tx, inc)
+                }
+                Some(Task::Validate(tx, inc)) => {
+                    idle = 0;
+                    self.validate(tx, inc)
+                }
                 None => {
-                    std::hint::spin_loop();
+                    // Waiting for another thread's transaction: spin a
+                    // little, then let the machine run something else (the
+                    // awaited thread itself, when the cores are shared).
+                    idle += 1;
+                    if idle < 64 {
+                        std::hint::spin_loop();
+                    } else {
+                        std::thread::yield_now();
+                    }
                     None
                 }
             };
@@ -281,12 +298,7 @@ pub(crate) fn run<S: StateProvider>(
     };
     let threads = threads.clamp(1, txs.len().max(1));
     let t0 = std::time::Instant::now();
-    std::thread::scope(|s| {
-        for _ in 1..threads {
-            s.spawn(|| shared.worker());
-        }
-        shared.worker();
-    });
+    pool::fan_out(threads, |_| shared.worker());
     if let Some(e) = lock(&shared.fatal).take() {
         return Err(e);
     }
