@@ -20,18 +20,20 @@ pub(crate) struct RpcBenchArgs {
     txs: usize,
     /// Distinct senders (funded from the dev accounts first); Mosaic's pool
     /// holds at most 64 transactions per sender, more wait and are resent.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 400)]
     senders: usize,
     /// Concurrent HTTP connections sending transactions.
     #[arg(long, default_value_t = 4)]
     connections: usize,
-    /// Transactions per batched JSON-RPC request.
+    /// Transactions per batched JSON-RPC request (at most senders /
+    /// connections: one transaction per sender in a batch).
     #[arg(long, default_value_t = 100)]
     batch: usize,
     /// Most transactions in flight (sent, not yet seen in a block) at any
-    /// time; 0 sends everything at once. anvil 1.7.1 stops answering with a
-    /// few thousand pending transactions, hence the default.
-    #[arg(long, default_value_t = 1000)]
+    /// time; 0 sends everything at once. With 1000 in flight anvil 1.7.1
+    /// stopped mining in about half the runs here (busy, memory growing),
+    /// hence 500.
+    #[arg(long, default_value_t = 500)]
     window: usize,
     /// Seed of the sender keys.
     #[arg(long, default_value_t = 1)]
@@ -54,8 +56,10 @@ pub(crate) struct RpcBenchArgs {
     /// `--mosaic-arg=--block-time --mosaic-arg=100`.
     #[arg(long, allow_hyphen_values = true)]
     mosaic_arg: Vec<String>,
-    /// Extra argument for the started anvil (repeatable).
-    #[arg(long, allow_hyphen_values = true)]
+    /// Arguments for the started anvil (repeatable), replacing the default
+    /// `--prune-history` (`--anvil-arg=` for none): without it anvil keeps
+    /// every block's state in memory and runs this load about half as fast.
+    #[arg(long, allow_hyphen_values = true, default_value = "--prune-history")]
     anvil_arg: Vec<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -64,15 +68,18 @@ pub(crate) struct RpcBenchArgs {
 
 /// Runs the benchmark.
 pub(crate) fn run(args: &RpcBenchArgs) -> Result<bool> {
+    let senders = args.senders.clamp(1, args.txs.max(1));
+    let connections = args.connections.clamp(1, senders);
     let cfg = LoadConfig {
         txs: args.txs,
-        senders: args.senders.clamp(1, args.txs.max(1)),
-        connections: args.connections,
-        batch: args.batch,
+        senders,
+        connections,
+        batch: args.batch.clamp(1, senders / connections),
         window: args.window,
         seed: args.seed,
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let anvil_args: Vec<String> = args.anvil_arg.iter().filter(|a| !a.is_empty()).cloned().collect();
     if !args.json {
         println!(
             "rpc load: {} transfers from {} senders over {} connections, {} per batch, at most {} in \
@@ -97,7 +104,7 @@ pub(crate) fn run(args: &RpcBenchArgs) -> Result<bool> {
             Some(url) => NodeProcess::running(url)?,
             None => {
                 let bin = find_anvil(args.anvil_bin.as_deref());
-                NodeProcess::start_anvil(&bin, &args.anvil_arg).with_context(|| {
+                NodeProcess::start_anvil(&bin, &anvil_args).with_context(|| {
                     format!("starting anvil ({}); run scripts/bench-rpc.sh", bin.display())
                 })?
             }
@@ -108,10 +115,15 @@ pub(crate) fn run(args: &RpcBenchArgs) -> Result<bool> {
         && !args.json
     {
         print_result("anvil", anvil);
+        if args.anvil_url.is_none() {
+            println!("        (anvil {})", anvil_args.join(" "));
+        }
         println!("mosaic / anvil: {:.2}x tx/s", mosaic.tps() / anvil.tps());
     }
     if args.json {
-        println!("{}", report_json(cfg, threads, &mosaic, anvil.as_ref()));
+        let mut report = report_json(cfg, threads, &mosaic, anvil.as_ref());
+        report["anvil_args"] = serde_json::json!(anvil_args);
+        println!("{report}");
     }
     Ok(true)
 }
@@ -130,7 +142,12 @@ fn print_result(name: &str, r: &LoadResult) {
     );
 }
 
-fn report_json(cfg: LoadConfig, threads: usize, mosaic: &LoadResult, anvil: Option<&LoadResult>) -> String {
+fn report_json(
+    cfg: LoadConfig,
+    threads: usize,
+    mosaic: &LoadResult,
+    anvil: Option<&LoadResult>,
+) -> serde_json::Value {
     let round = |x: f64| (x * 10.0).round() / 10.0;
     serde_json::json!({
         "txs": cfg.txs,
@@ -151,5 +168,4 @@ fn report_json(cfg: LoadConfig, threads: usize, mosaic: &LoadResult, anvil: Opti
         "anvil_blocks": anvil.map(|a| a.blocks),
         "ratio": anvil.map(|a| (mosaic.tps() / a.tps() * 100.0).round() / 100.0),
     })
-    .to_string()
 }

@@ -1,9 +1,9 @@
 //! The timed part of `mosaic bench rpc`: pre-signed transactions go out as
 //! batched `eth_sendRawTransaction` calls over several connections (each
-//! sender's transactions on one connection, in nonce order), at most a
-//! window of them in flight, while one more connection polls new blocks and
-//! notes when each transaction was first seen in one. Then every receipt is
-//! fetched and must have status 1.
+//! sender's transactions on one connection, in nonce order, never two in one
+//! batch), at most a window of them in flight, while one more connection
+//! polls new blocks and notes when each transaction was first seen in one.
+//! Then every receipt is fetched and must have status 1.
 
 use super::{
     rpc_load::{LoadConfig, LoadResult, Signed},
@@ -164,6 +164,9 @@ fn is_duplicate(message: &str) -> bool {
     message.contains("already known") || message.contains("already imported")
 }
 
+/// How long the poller waits for a new block before it gives up.
+const STALL: Duration = Duration::from_secs(20);
+
 /// Polls new blocks until every transaction in `index` was seen; returns
 /// when each was (relative to `t0`) and the last block number.
 fn poll_blocks(
@@ -177,14 +180,20 @@ fn poll_blocks(
     let mut seen: Vec<Option<Duration>> = vec![None; index.len()];
     let mut count = 0;
     let mut last = start_head;
-    let deadline = t0 + Duration::from_secs(60) + Duration::from_millis(index.len() as u64 * 10);
+    let mut last_progress = Instant::now();
     while count < index.len() {
         progress.check()?;
-        if Instant::now() > deadline {
-            bail!("only {count} of {} transactions included before the deadline", index.len());
-        }
         let head = quantity(&rpc.call("eth_blockNumber", json!([]))?)?;
         let now = t0.elapsed();
+        if head > last {
+            last_progress = Instant::now();
+        } else if last_progress.elapsed() > STALL {
+            bail!(
+                "stalled: no new block for {} s with {count} of {} transactions included",
+                STALL.as_secs(),
+                index.len()
+            );
+        }
         for from in (last + 1..=head).step_by(100) {
             let calls: Vec<_> = (from..=head.min(from + 99))
                 .map(|n| ("eth_getBlockByNumber", json!([format!("{n:#x}"), false])))
@@ -202,10 +211,10 @@ fn poll_blocks(
                         seen[i] = Some(now);
                         count += 1;
                     }
-                    progress.included.store(count, Ordering::SeqCst);
                 }
             }
         }
+        progress.included.store(count, Ordering::SeqCst);
         last = head;
         std::thread::sleep(Duration::from_millis(2));
     }
