@@ -35,3 +35,9 @@ pub use system::{
 
 /// Re-exported revm state types used in this crate's API.
 pub use revm::{bytecode::Bytecode, state::AccountInfo};
+
+/// Whether `MOSAIC_TIMINGS` asks for phase timings on stderr (read once).
+pub(crate) fn timings() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("MOSAIC_TIMINGS").is_some())
+}

@@ -190,7 +190,7 @@ fn finish<S: StateProvider>(
     }
     let t = std::time::Instant::now();
     let diff = overlay(evm).diff();
-    if std::env::var_os("MOSAIC_TIMINGS").is_some() {
+    if crate::timings() {
         eprintln!("diff {:?}", t.elapsed());
     }
     Ok(BlockOutput { outcomes, gas_used, blob_gas_used, diff, requests, parallel })

@@ -53,20 +53,36 @@ pub(crate) struct GigagasArgs {
     /// = sequential).
     #[arg(long)]
     auto: bool,
+    /// Also draw speedup over thread count as an SVG chart into FILE.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<std::path::PathBuf>,
 }
 
-fn time_block(p: &Prepared, options: &ExecOptions, iters: usize) -> eyre::Result<(Duration, BlockOutput)> {
-    let mut best = Duration::MAX;
-    let mut last = None;
+/// Runs the block once with `options`.
+fn time_once(p: &Prepared, options: &ExecOptions) -> eyre::Result<(Duration, BlockOutput)> {
+    let start = Instant::now();
+    let out = execute_block(&p.spec, &p.block, &p.txs, &p.state, options)
+        .map_err(|e| eyre::eyre!("benchmark block failed: {e}"))?;
+    Ok((start.elapsed(), out))
+}
+
+/// The fastest time of each configuration and its last output. The
+/// configurations take turns (round `i` runs each once), so a slow spell of
+/// the machine falls on all of them and the ratios stay comparable.
+fn time_rounds(
+    p: &Prepared,
+    configs: &[ExecOptions],
+    iters: usize,
+) -> eyre::Result<Vec<(Duration, BlockOutput)>> {
+    let mut best: Vec<Option<(Duration, BlockOutput)>> = configs.iter().map(|_| None).collect();
     for _ in 0..iters.max(1) {
-        let start = Instant::now();
-        let out = execute_block(&p.spec, &p.block, &p.txs, &p.state, options)
-            .map_err(|e| eyre::eyre!("benchmark block failed: {e}"))?;
-        best = best.min(start.elapsed());
-        last = Some(out);
+        for (options, best) in configs.iter().zip(&mut best) {
+            let (t, out) = time_once(p, options)?;
+            let fastest = best.as_ref().map_or(t, |(b, _)| t.min(*b));
+            *best = Some((fastest, out));
+        }
     }
-    let out = last.ok_or_else(|| eyre::eyre!("no run"))?;
-    Ok((best, out))
+    best.into_iter().map(|b| b.ok_or_else(|| eyre::eyre!("no run"))).collect()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -88,11 +104,19 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
     let name = format!("{:?}", args.workload).to_lowercase();
     let base = ExecOptions { mode: ExecMode::Import, ..Default::default() };
     let sequential = ExecOptions { engine: Engine::Sequential, ..base };
-    let (seq_time, seq_out) = if args.skip_sequential {
-        (Duration::ZERO, None)
-    } else {
-        let (t, out) = time_block(&prepared, &sequential, args.iters)?;
-        (t, Some(out))
+    let mut configs: Vec<(Engine, usize)> = counts.into_iter().map(|t| (Engine::Parallel, t)).collect();
+    if args.auto {
+        configs.push((Engine::Auto, global));
+    }
+    let mut options: Vec<ExecOptions> =
+        configs.iter().map(|&(engine, threads)| ExecOptions { engine, threads, ..base }).collect();
+    if !args.skip_sequential {
+        options.insert(0, sequential);
+    }
+    let mut timed = time_rounds(&prepared, &options, args.iters)?.into_iter();
+    let (seq_time, seq_out) = match args.skip_sequential {
+        true => (Duration::ZERO, None),
+        false => timed.next().map(|(t, out)| (t, Some(out))).ok_or_else(|| eyre::eyre!("no run"))?,
     };
     let gas_used = seq_out.as_ref().map_or(0, |o| o.gas_used);
     let succeeded = seq_out.as_ref().is_none_or(|s| workload::check_successes(&prepared, s, args.json));
@@ -110,11 +134,8 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
         );
     }
     let mut all_same = true;
-    let runs =
-        counts.into_iter().map(|t| (Engine::Parallel, t)).chain(args.auto.then_some((Engine::Auto, global)));
-    for (engine, threads) in runs {
-        let options = ExecOptions { engine, threads, ..base };
-        let (par_time, out) = time_block(&prepared, &options, args.iters)?;
+    let mut points = Vec::new();
+    for (&(engine, threads), (par_time, out)) in configs.iter().zip(timed) {
         let used = out.parallel.as_ref().map_or(1, |p| p.threads);
         let (label, engine_name) = match engine {
             Engine::Auto => (format!("auto:{used}"), "auto"),
@@ -125,6 +146,9 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
         let reexecutions = out.parallel.as_ref().map_or(0, |p| p.reexecutions);
         let speedup = seq_time.as_secs_f64() / par_time.as_secs_f64();
         let ggas = out.gas_used as f64 / par_time.as_secs_f64() / 1e9;
+        if engine == Engine::Parallel {
+            points.push((threads, speedup));
+        }
         if args.json {
             println!(
                 "{}",
@@ -140,6 +164,17 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
                 "{label:>7} {:>13.1} {speedup:>10.2}x {ggas:>8.2} {reexecutions:>7} {same:>12}",
                 ms(par_time)
             );
+        }
+    }
+    if let Some(path) = &args.plot {
+        if args.skip_sequential {
+            eyre::bail!("--plot needs the sequential runs (drop --skip-sequential)");
+        }
+        let title = format!("mosaic bench gigagas --workload {name} (nproc {cores})");
+        std::fs::write(path, super::plot::speedup_svg(&title, &points))
+            .map_err(|e| eyre::eyre!("cannot write {}: {e}", path.display()))?;
+        if !args.json {
+            println!("plot written to {}", path.display());
         }
     }
     if !all_same {

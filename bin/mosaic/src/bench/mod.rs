@@ -2,6 +2,7 @@
 
 mod gigagas;
 mod import;
+mod plot;
 mod rpc;
 mod rpc_load;
 mod rpc_node;

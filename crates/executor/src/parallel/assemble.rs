@@ -12,7 +12,7 @@
 //! and returns them sorted: the parts concatenate into one sorted list.
 
 use super::{
-    TxRun,
+    RunSlot,
     db::BaseValue,
     mv::{Loc, Meta, Written},
     pool::fan_out,
@@ -20,7 +20,10 @@ use super::{
 use crate::{AccountDiff, AccountFields, StateError, StateProvider};
 use alloy_primitives::{Address, U256, map::HashMap};
 use revm::{primitives::KECCAK_EMPTY, state::AccountInfo};
-use std::collections::BTreeMap;
+use std::{
+    collections::BTreeMap,
+    sync::{Mutex, PoisonError},
+};
 
 /// Final state of an account that the caller keeps in its own cache (it
 /// applies the values itself and derives the diff later).
@@ -169,12 +172,18 @@ pub(crate) fn written_base_reads(
 /// Copies the items of `runs` (a contiguous part of the block) into the
 /// address buckets, in transaction order: one streaming pass over the
 /// write sets and appends to a few thousand lists.
-fn scatter(runs: &[TxRun], beneficiary: Address, split: Split) -> Vec<Vec<Item>> {
+///
+/// The write sets, base reads and read sets are no longer needed after
+/// this; they are taken out of the runs and handed back to be freed off the
+/// critical path (most of them are other threads' memory, the allocator's
+/// slow path).
+fn scatter(runs: &mut [RunSlot], beneficiary: Address, split: Split) -> (Vec<Vec<Item>>, Waste) {
     let count = 1usize << split.bits;
     let per_bucket = runs.len() * 6 / count + 4;
     let mut buckets: Vec<Vec<Item>> = (0..count).map(|_| Vec::with_capacity(per_bucket)).collect();
     let fee_bucket = split.bucket(&beneficiary);
-    for run in runs {
+    let mut waste = Waste::with_capacity(runs.len());
+    for run in runs.iter_mut().filter_map(super::slot_run) {
         for (loc, value) in &run.writes {
             buckets[split.bucket(loc.address())].push(Item::Write(*loc, *value));
         }
@@ -184,8 +193,9 @@ fn scatter(runs: &[TxRun], beneficiary: Address, split: Split) -> Vec<Vec<Item>>
         for (address, value) in &run.base_reads {
             buckets[split.bucket(address)].push(Item::Base(*address, *value));
         }
+        waste.push(run.take_sets());
     }
-    buckets
+    (buckets, waste)
 }
 
 /// Folds the buckets of one shard and finalizes their accounts. `parts`
@@ -310,36 +320,45 @@ fn account_diff<S: StateProvider>(
     Ok(Some(AccountDiff { info: after, storage_wiped: wiped, storage }))
 }
 
+/// What a run's write set, base reads and read set leave to free.
+pub(crate) type Waste = Vec<super::TxSets>;
+
 /// Assembles the final state of `runs` (the final incarnations, in
 /// transaction order) over `base` on `threads` threads. Accounts for which
 /// `cached` holds come back as [`FinalAccount`]s, the others as diffs.
 pub(crate) fn assemble<S: StateProvider>(
     base: &S,
-    runs: &[TxRun],
+    runs: &mut [RunSlot],
     beneficiary: Address,
     threads: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
-) -> Result<Assembled, StateError> {
+) -> Result<(Assembled, Vec<Waste>), StateError> {
     let threads = threads.clamp(1, 64).min(runs.len().max(1));
     let split = Split::new(runs.len() * 6, threads);
     if threads == 1 {
-        let parts = [scatter(runs, beneficiary, split)];
-        return fold_shard(base, &parts, split, 0, cached);
+        let (part, waste) = scatter(runs, beneficiary, split);
+        return fold_shard(base, &[part], split, 0, cached).map(|a| (a, vec![waste]));
     }
     // Each thread scatters a contiguous part of the block, then folds one
     // address range over all parts.
     let chunk = runs.len().div_ceil(threads);
-    let parts = fan_out(threads, |k| {
-        let part = &runs[(k * chunk).min(runs.len())..((k + 1) * chunk).min(runs.len())];
-        scatter(part, beneficiary, split)
+    let chunks: Vec<Mutex<&mut [RunSlot]>> = runs.chunks_mut(chunk).map(Mutex::new).collect();
+    let parts = fan_out(threads, |k| match chunks.get(k) {
+        Some(part) => scatter(&mut part.lock().unwrap_or_else(PoisonError::into_inner), beneficiary, split),
+        None => scatter(&mut [], beneficiary, split),
     });
+    let (parts, waste): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
     let parts = &parts;
+    let t = std::time::Instant::now();
     let shards = fan_out(threads, |k| fold_shard(base, parts, split, k, cached));
+    if crate::timings() {
+        eprintln!("assemble: fold {:?}", t.elapsed());
+    }
     let mut out = Assembled::default();
     for shard in shards {
         let shard = shard?;
         out.diffs.extend(shard.diffs);
         out.cached.extend(shard.cached);
     }
-    Ok(out)
+    Ok((out, waste))
 }

@@ -25,16 +25,12 @@ use dashmap::DashMap;
 use db::{BaseValue, Observed, ReadError, TxDb, reads_valid};
 use handler::LazyRewardHandler;
 use mv::{Loc, MvMemory, Written};
-pub(crate) use pool::fan_out;
 use revm::{
     Context, ExecuteEvm, MainBuilder, MainContext,
     bytecode::Bytecode,
-    context::{
-        BlockEnv, CfgEnv, ContextSetters,
-        result::{EVMError, ExecutionResult},
-    },
+    context::{BlockEnv, CfgEnv, ContextSetters, result::EVMError},
     handler::{Handler, MainnetContext, MainnetEvm},
-    primitives::TxKind,
+    primitives::{TxKind, eip4844::GAS_PER_BLOB},
 };
 use scheduler::{Scheduler, Task};
 use std::sync::{
@@ -42,14 +38,17 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering::Relaxed},
 };
 
-use crate::ExecTx;
+use crate::{ExecTx, TxOutcome};
 
 /// The final incarnation of one transaction.
 #[derive(Debug)]
 pub(crate) struct TxRun {
     incarnation: u32,
-    /// revm's result, or why the transaction is invalid at its position.
-    pub(crate) result: Result<ExecutionResult, String>,
+    /// The outcome with its receipt (the block's cumulative gas not yet
+    /// filled in), or why the transaction is invalid at its position. It
+    /// is built by the thread that ran the incarnation, where the logs are
+    /// still in cache.
+    pub(crate) result: Result<TxOutcome, String>,
     reads: Vec<(Loc, Observed)>,
     /// Sorted by [`assemble::write_order`].
     writes: Vec<(Loc, Written)>,
@@ -58,15 +57,42 @@ pub(crate) struct TxRun {
     /// Fee credited to the beneficiary outside `writes`.
     fee: U256,
     /// Lower transactions whose writes it read.
-    pub(crate) dependencies: Vec<usize>,
+    pub(crate) dependencies: Vec<u32>,
+}
+
+/// A run's write set, base reads and read set, taken out for freeing.
+pub(crate) type TxSets = (Vec<(Loc, Written)>, Vec<(Address, BaseValue)>, Vec<(Loc, Observed)>);
+
+impl TxRun {
+    fn take_sets(&mut self) -> TxSets {
+        (
+            std::mem::take(&mut self.writes),
+            std::mem::take(&mut self.base_reads),
+            std::mem::take(&mut self.reads),
+        )
+    }
+}
+
+/// A transaction's final incarnation, where its thread left it (they are
+/// not moved out: a block's runs are tens of megabytes).
+pub(crate) type RunSlot = Mutex<Option<TxRun>>;
+
+/// The run in `slot`, which the caller owns exclusively.
+pub(crate) fn slot_run(slot: &mut RunSlot) -> Option<&mut TxRun> {
+    slot.get_mut().unwrap_or_else(PoisonError::into_inner).as_mut()
 }
 
 /// What the parallel part produced.
 pub(crate) struct ParallelRun {
-    pub(crate) runs: Vec<TxRun>,
+    /// Every slot holds a run.
+    pub(crate) runs: Vec<RunSlot>,
     pub(crate) state: Assembled,
     pub(crate) codes: Vec<(B256, Bytecode)>,
     pub(crate) reexecutions: usize,
+    /// What is left to free: the write, read and base-read sets, the
+    /// multi-version memory and the scheduler. The caller frees it beside
+    /// its own remaining work.
+    pub(crate) waste: Box<dyn Send>,
 }
 
 type Codes = DashMap<B256, Bytecode, alloy_primitives::map::DefaultHashBuilder>;
@@ -79,7 +105,7 @@ struct Shared<'a, S> {
     mv: MvMemory,
     codes: Codes,
     scheduler: Scheduler,
-    runs: Vec<Mutex<Option<TxRun>>>,
+    runs: Vec<RunSlot>,
     fatal: Mutex<Option<StateError>>,
     executions: AtomicUsize,
     validations: AtomicUsize,
@@ -178,6 +204,9 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     return None;
                 }
                 Ok(r) => {
+                    let gas = r.tx_gas_used();
+                    let blob_gas = env.blob_hashes.len() as u64 * GAS_PER_BLOB;
+                    let r = crate::sequential::outcome(r, input.tx_type, gas, 0, blob_gas);
                     // A zero reward still touches the beneficiary, and
                     // EIP-161 clears it if it is empty: read it (a real
                     // dependency) only in that rare case.
@@ -226,9 +255,9 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     (Ok(r), w, fee)
                 }
             };
-            let mut dependencies = std::mem::take(&mut db.sources);
-            dependencies.sort_unstable();
-            dependencies.dedup();
+            db.sources.sort_unstable();
+            db.sources.dedup();
+            let dependencies = db.sources.iter().map(|&d| d as u32).collect();
             let reads = std::mem::take(&mut db.reads);
             let base_reads = assemble::written_base_reads(&mut db.base_reads, &writes);
             let mut slot = lock(&self.runs[tx]);
@@ -304,22 +333,23 @@ pub(crate) fn run<S: StateProvider>(
     }
     let t1 = std::time::Instant::now();
     let executions = shared.executions.load(Relaxed);
-    let runs = shared
-        .runs
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| StateError::Backend("a transaction was never executed".into()))?;
-    let state = assemble::assemble(base, &runs, block.beneficiary, threads, cached)?;
-    if std::env::var_os("MOSAIC_TIMINGS").is_some() {
+    let mut runs = shared.runs;
+    if !runs.iter_mut().all(|slot| slot_run(slot).is_some()) {
+        return Err(StateError::Backend("a transaction was never executed".into()));
+    }
+    let t2 = std::time::Instant::now();
+    let (state, waste) = assemble::assemble(base, &mut runs, block.beneficiary, threads, cached)?;
+    if crate::timings() {
         eprintln!(
-            "parallel: execute {:?}, final {:?}; {} executions, {} validations",
+            "parallel: execute {:?}, collect {:?}, final {:?}; {} executions, {} validations",
             t1 - t0,
+            t2 - t1,
             t1.elapsed(),
             shared.executions.load(Relaxed),
             shared.validations.load(Relaxed)
         );
     }
     let codes = shared.codes.into_iter().collect();
-    Ok(ParallelRun { runs, state, codes, reexecutions: executions.saturating_sub(txs.len()) })
+    let waste = Box::new((waste, shared.mv, shared.scheduler));
+    Ok(ParallelRun { runs, state, codes, reexecutions: executions.saturating_sub(txs.len()), waste })
 }
