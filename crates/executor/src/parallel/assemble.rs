@@ -12,7 +12,7 @@
 //! and returns them sorted: the parts concatenate into one sorted list.
 
 use super::{
-    RunSlot,
+    RunSlot, TxRun,
     db::BaseValue,
     mv::{Loc, Meta, Written},
     pool::fan_out,
@@ -20,10 +20,7 @@ use super::{
 use crate::{AccountDiff, AccountFields, StateError, StateProvider};
 use alloy_primitives::{Address, U256, map::HashMap};
 use revm::{primitives::KECCAK_EMPTY, state::AccountInfo};
-use std::{
-    collections::BTreeMap,
-    sync::{Mutex, PoisonError},
-};
+use std::collections::BTreeMap;
 
 /// Final state of an account that the caller keeps in its own cache (it
 /// applies the values itself and derives the diff later).
@@ -43,6 +40,30 @@ pub(crate) struct Assembled {
     pub(crate) diffs: Vec<Vec<(Address, AccountDiff)>>,
     /// Final state of the accounts the caller caches.
     pub(crate) cached: Vec<FinalAccount>,
+}
+
+impl Assembled {
+    fn merge(&mut self, other: Self) {
+        self.diffs.extend(other.diffs);
+        self.cached.extend(other.cached);
+    }
+
+    /// Adds a hot account's diff at its place in the sorted lists.
+    fn insert_diff(&mut self, address: Address, diff: AccountDiff) {
+        let list = self.diffs.iter().position(|l| l.last().is_some_and(|(a, _)| *a > address));
+        let list = match list {
+            Some(i) => &mut self.diffs[i],
+            None => {
+                if self.diffs.is_empty() {
+                    self.diffs.push(Vec::new());
+                }
+                let last = self.diffs.len() - 1;
+                &mut self.diffs[last]
+            }
+        };
+        let at = list.partition_point(|(a, _)| *a < address);
+        list.insert(at, (address, diff));
+    }
 }
 
 /// One account's writes folded in transaction order.
@@ -124,18 +145,32 @@ impl Split {
     }
 }
 
-/// A write or a base read, copied into its address bucket in transaction
-/// order.
-enum Item {
-    Write(Loc, Written),
-    Base(Address, BaseValue),
+/// A write, a fee or a base read of a final incarnation, referred to from
+/// its address bucket in transaction order (the sets stay where the
+/// executing threads left them).
+#[derive(Clone, Copy)]
+enum Item<'a> {
+    Write(&'a (Loc, Written)),
+    /// A fee credited to the beneficiary.
+    Fee(&'a Address, &'a U256),
+    Base(&'a (Address, BaseValue)),
 }
 
-impl Item {
+impl Item<'_> {
     fn address(&self) -> &Address {
         match self {
-            Self::Write(loc, _) => loc.address(),
-            Self::Base(address, _) => address,
+            Self::Write((loc, _)) => loc.address(),
+            Self::Fee(address, _) => address,
+            Self::Base((address, _)) => address,
+        }
+    }
+
+    /// Folds the item into `account`.
+    fn fold_into(&self, account: &mut Folded) {
+        match self {
+            Self::Write((loc, value)) => account.apply(loc, value),
+            Self::Fee(_, fee) => account.apply(&Loc::Balance(Address::ZERO), &Written::Credit(**fee)),
+            Self::Base((_, value)) => account.base_read(value),
         }
     }
 }
@@ -169,49 +204,44 @@ pub(crate) fn written_base_reads(
     reads.drain(..).filter(written).collect()
 }
 
-/// Copies the items of `runs` (a contiguous part of the block) into the
-/// address buckets, in transaction order: one streaming pass over the
-/// write sets and appends to a few thousand lists.
-///
-/// The write sets, base reads and read sets are no longer needed after
-/// this; they are taken out of the runs and handed back to be freed off the
-/// critical path (most of them are other threads' memory, the allocator's
-/// slow path).
-fn scatter(runs: &mut [RunSlot], beneficiary: Address, split: Split) -> (Vec<Vec<Item>>, Waste) {
+/// Refers to the items of `runs` (a contiguous part of the block) from the
+/// address buckets, in transaction order: one streaming pass over the write
+/// sets and appends to a few thousand lists.
+fn scatter<'a>(runs: &[&'a TxRun], beneficiary: &'a Address, split: Split) -> Vec<Vec<Item<'a>>> {
     let count = 1usize << split.bits;
     let per_bucket = runs.len() * 6 / count + 4;
-    let mut buckets: Vec<Vec<Item>> = (0..count).map(|_| Vec::with_capacity(per_bucket)).collect();
-    let fee_bucket = split.bucket(&beneficiary);
-    let mut waste = Waste::with_capacity(runs.len());
-    for run in runs.iter_mut().filter_map(super::slot_run) {
-        for (loc, value) in &run.writes {
-            buckets[split.bucket(loc.address())].push(Item::Write(*loc, *value));
+    let mut buckets: Vec<Vec<Item<'a>>> = (0..count).map(|_| Vec::with_capacity(per_bucket)).collect();
+    let fee_bucket = split.bucket(beneficiary);
+    for run in runs {
+        for write in &run.writes {
+            buckets[split.bucket(write.0.address())].push(Item::Write(write));
         }
         if !run.fee.is_zero() {
-            buckets[fee_bucket].push(Item::Write(Loc::Balance(beneficiary), Written::Credit(run.fee)));
+            buckets[fee_bucket].push(Item::Fee(beneficiary, &run.fee));
         }
-        for (address, value) in &run.base_reads {
-            buckets[split.bucket(address)].push(Item::Base(*address, *value));
+        for read in &run.base_reads {
+            buckets[split.bucket(&read.0)].push(Item::Base(read));
         }
-        waste.push(run.take_sets());
     }
-    (buckets, waste)
+    buckets
 }
 
 /// Folds the buckets of one shard and finalizes their accounts. `parts`
 /// are the scattered items of consecutive parts of the block; each bucket
 /// is grouped by address with a sort that keeps transaction order, so
 /// nothing is looked up in a large table.
-fn fold_shard<S: StateProvider>(
+fn fold_shard<'a, S: StateProvider>(
     base: &S,
-    parts: &[Vec<Vec<Item>>],
+    parts: &[Vec<Vec<Item<'a>>>],
     split: Split,
     shard: usize,
+    hot_items: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
-) -> Result<Assembled, StateError> {
+) -> Result<(Assembled, Vec<HotAccount<'a>>), StateError> {
     let mut diffs = Vec::new();
     let mut cached_accounts = Vec::new();
-    let mut items: Vec<&Item> = Vec::new();
+    let mut hot = Vec::new();
+    let mut items: Vec<Item<'a>> = Vec::new();
     let mut order: Vec<(Address, u32)> = Vec::new();
     for bucket in split.buckets(shard) {
         items.clear();
@@ -225,24 +255,121 @@ fn fold_shard<S: StateProvider>(
         let mut i = 0;
         while i < order.len() {
             let address = order[i].0;
-            let mut account = Folded::default();
-            while let Some((a, at)) = order.get(i)
-                && *a == address
-            {
-                match items[*at as usize] {
-                    Item::Write(loc, value) => account.apply(loc, value),
-                    Item::Base(_, value) => account.base_read(value),
-                }
-                i += 1;
+            let end = i + order[i..].partition_point(|(a, _)| *a == address);
+            if end - i > hot_items {
+                // Folded later with its slots split over all threads.
+                hot.push(HotAccount {
+                    address,
+                    items: order[i..end].iter().map(|(_, at)| items[*at as usize]).collect(),
+                });
+                i = end;
+                continue;
             }
+            let mut account = Folded::default();
+            for (_, at) in &order[i..end] {
+                items[*at as usize].fold_into(&mut account);
+            }
+            i = end;
+            let storage = std::mem::take(&mut account.storage);
             if cached(&address) {
-                cached_accounts.push(final_account(base, address, account)?);
-            } else if let Some(diff) = account_diff(base, address, account)? {
+                cached_accounts.push(final_account(base, address, &account, storage.into_iter())?);
+            } else if let Some(diff) = account_diff(base, address, &account, storage.into_iter())? {
                 diffs.push((address, diff));
             }
         }
     }
-    Ok(Assembled { diffs: vec![diffs], cached: cached_accounts })
+    Ok((Assembled { diffs: vec![diffs], cached: cached_accounts }, hot))
+}
+
+/// Items of one account beyond which its slots are folded by all threads
+/// (a token or pool contract that most of the block writes to would
+/// otherwise leave one thread folding alone): a quarter of a thread's
+/// share, and at least 32.
+fn hot_items(items: usize, threads: usize) -> usize {
+    (items / (threads.max(1) * 4)).max(32)
+}
+
+/// Items of a hot account from which its slots are split over threads
+/// (below, the threads would cost more than they save).
+const SPLIT_ITEMS: usize = 256;
+
+/// An account with many items, in transaction order.
+struct HotAccount<'a> {
+    address: Address,
+    items: Vec<Item<'a>>,
+}
+
+/// Folds a hot account: its own locations on this thread, its slots split by
+/// key range over `threads` threads, each range sorted by key, so the
+/// ranges concatenate into the account's sorted storage.
+fn fold_hot<S: StateProvider>(
+    base: &S,
+    hot: &HotAccount<'_>,
+    threads: usize,
+    cached: &(dyn Fn(&Address) -> bool + Sync),
+    into: &mut Assembled,
+) -> Result<(), StateError> {
+    let mut account = Folded::default();
+    // Slots written before the newest wipe (by position) were wiped.
+    let mut wiped_before = 0usize;
+    for (at, item) in hot.items.iter().enumerate() {
+        match item {
+            Item::Write((Loc::Storage(..), _)) | Item::Base((_, BaseValue::Slot(..))) => {}
+            Item::Write((Loc::Wipe(_), _)) => {
+                wiped_before = at;
+                item.fold_into(&mut account);
+            }
+            _ => item.fold_into(&mut account),
+        }
+    }
+    let ranges = if hot.items.len() >= SPLIT_ITEMS { threads.clamp(1, 64) } else { 1 };
+    if crate::timings() {
+        eprintln!("assemble: hot account {} items, {ranges} ranges", hot.items.len());
+    }
+    let items = &hot.items;
+    let slots = fan_out(ranges, |k| {
+        // Key ranges by the top 16 bits of the key.
+        let range = |key: &U256| ((key.as_limbs()[3] >> 48) as usize * ranges) >> 16;
+        let mut mine: Vec<(U256, u32)> = Vec::new();
+        for (at, item) in items.iter().enumerate() {
+            match item {
+                Item::Write((Loc::Storage(_, key), _)) if at >= wiped_before && range(key) == k => {
+                    mine.push((*key, at as u32));
+                }
+                Item::Base((_, BaseValue::Slot(key, _))) if range(key) == k => mine.push((*key, at as u32)),
+                _ => {}
+            }
+        }
+        // By key, then position: the last write of a key is its final value.
+        mine.sort_unstable();
+        let mut out: Vec<(U256, (U256, Option<U256>))> = Vec::with_capacity(mine.len() / 2 + 1);
+        let mut i = 0;
+        while i < mine.len() {
+            let key = mine[i].0;
+            let (mut value, mut before) = (None, None);
+            while let Some((k2, at)) = mine.get(i)
+                && *k2 == key
+            {
+                match items[*at as usize] {
+                    Item::Write((_, Written::Storage(v))) => value = Some(*v),
+                    Item::Base((_, BaseValue::Slot(_, v))) => before = before.or(Some(*v)),
+                    _ => {}
+                }
+                i += 1;
+            }
+            if let Some(value) = value {
+                out.push((key, (value, before)));
+            }
+        }
+        out
+    });
+    let storage = slots.into_iter().flatten();
+    if cached(&hot.address) {
+        into.cached.push(final_account(base, hot.address, &account, storage)?);
+    } else if let Some(diff) = account_diff(base, hot.address, &account, storage)? {
+        into.insert_diff(hot.address, diff);
+    }
+    Ok(())
 }
 
 fn fields(info: &AccountInfo) -> AccountFields {
@@ -281,10 +408,11 @@ fn before_after<S: StateProvider>(
 fn final_account<S: StateProvider>(
     base: &S,
     address: Address,
-    account: Folded,
+    account: &Folded,
+    storage: impl Iterator<Item = (U256, (U256, Option<U256>))>,
 ) -> Result<FinalAccount, StateError> {
-    let (_, info) = before_after(base, address, &account)?;
-    let storage = account.storage.into_iter().map(|(k, (v, _))| (k, v)).collect();
+    let (_, info) = before_after(base, address, account)?;
+    let storage = storage.map(|(k, (v, _))| (k, v)).collect();
     Ok(FinalAccount { address, info, wiped: account.wiped, storage })
 }
 
@@ -292,16 +420,17 @@ fn final_account<S: StateProvider>(
 fn account_diff<S: StateProvider>(
     base: &S,
     address: Address,
-    account: Folded,
+    account: &Folded,
+    slots: impl Iterator<Item = (U256, (U256, Option<U256>))>,
 ) -> Result<Option<AccountDiff>, StateError> {
-    let (original, info) = before_after(base, address, &account)?;
+    let (original, info) = before_after(base, address, account)?;
     let after = info.as_ref().map(fields);
     let info_changed = original != after;
     let read_base = !account.wiped && original.is_some();
     let mut storage = Vec::new();
     if after.is_some() {
-        storage.reserve(account.storage.len());
-        for (key, (value, before)) in account.storage {
+        storage.reserve(slots.size_hint().0);
+        for (key, (value, before)) in slots {
             let before = match before {
                 _ if !read_base => U256::ZERO,
                 Some(before) => before,
@@ -332,33 +461,46 @@ pub(crate) fn assemble<S: StateProvider>(
     beneficiary: Address,
     threads: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
-) -> Result<(Assembled, Vec<Waste>), StateError> {
+) -> Result<(Assembled, Waste), StateError> {
     let threads = threads.clamp(1, 64).min(runs.len().max(1));
     let split = Split::new(runs.len() * 6, threads);
-    if threads == 1 {
-        let (part, waste) = scatter(runs, beneficiary, split);
-        return fold_shard(base, &[part], split, 0, cached).map(|a| (a, vec![waste]));
-    }
+    let refs: Vec<&TxRun> = runs.iter_mut().filter_map(super::slot_run).map(|r| &*r).collect();
+    let beneficiary = &beneficiary;
+    let t0 = std::time::Instant::now();
     // Each thread scatters a contiguous part of the block, then folds one
     // address range over all parts.
-    let chunk = runs.len().div_ceil(threads);
-    let chunks: Vec<Mutex<&mut [RunSlot]>> = runs.chunks_mut(chunk).map(Mutex::new).collect();
-    let parts = fan_out(threads, |k| match chunks.get(k) {
-        Some(part) => scatter(&mut part.lock().unwrap_or_else(PoisonError::into_inner), beneficiary, split),
-        None => scatter(&mut [], beneficiary, split),
+    let chunk = refs.len().div_ceil(threads).max(1);
+    let parts = fan_out(threads, |k| {
+        let part = refs.get(k * chunk..((k + 1) * chunk).min(refs.len())).unwrap_or_default();
+        scatter(part, beneficiary, split)
     });
-    let (parts, waste): (Vec<_>, Vec<_>) = parts.into_iter().unzip();
     let parts = &parts;
+    if crate::timings() {
+        eprintln!("assemble: scatter {:?}", t0.elapsed());
+    }
     let t = std::time::Instant::now();
-    let shards = fan_out(threads, |k| fold_shard(base, parts, split, k, cached));
+    let items: usize = parts.iter().flatten().map(Vec::len).sum();
+    let hot = hot_items(items, threads);
+    let shards = fan_out(threads, |k| fold_shard(base, parts, split, k, hot, cached));
     if crate::timings() {
         eprintln!("assemble: fold {:?}", t.elapsed());
     }
     let mut out = Assembled::default();
+    let mut hot = Vec::new();
     for shard in shards {
-        let shard = shard?;
-        out.diffs.extend(shard.diffs);
-        out.cached.extend(shard.cached);
+        let (shard, hot_accounts) = shard?;
+        out.merge(shard);
+        hot.extend(hot_accounts);
     }
+    let t = std::time::Instant::now();
+    for hot in &hot {
+        fold_hot(base, hot, threads, cached, &mut out)?;
+    }
+    if crate::timings() {
+        eprintln!("assemble: hot accounts {} {:?}", hot.len(), t.elapsed());
+    }
+    drop(hot);
+    drop(refs);
+    let waste = runs.iter_mut().filter_map(super::slot_run).map(TxRun::take_sets).collect();
     Ok((out, waste))
 }

@@ -58,6 +58,8 @@ pub(crate) struct TxRun {
     fee: U256,
     /// Lower transactions whose writes it read.
     pub(crate) dependencies: Vec<u32>,
+    /// Hashes of the code it deployed.
+    deployed: Vec<B256>,
 }
 
 /// A run's write set, base reads and read set, taken out for freeing.
@@ -80,6 +82,11 @@ pub(crate) type RunSlot = Mutex<Option<TxRun>>;
 /// The run in `slot`, which the caller owns exclusively.
 pub(crate) fn slot_run(slot: &mut RunSlot) -> Option<&mut TxRun> {
     slot.get_mut().unwrap_or_else(PoisonError::into_inner).as_mut()
+}
+
+/// The hashes of the code the final incarnations deployed.
+fn deployed_code(runs: &mut [RunSlot]) -> alloy_primitives::map::HashSet<B256> {
+    runs.iter_mut().filter_map(slot_run).flat_map(|run| run.deployed.iter().copied()).collect()
 }
 
 /// What the parallel part produced.
@@ -178,6 +185,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         };
         loop {
             self.executions.fetch_add(1, Relaxed);
+            let mut deployed = Vec::new();
             let committed = self.scheduler.prefix_committed(tx);
             evm.ctx.journaled_state.database.reset(tx, lazy_candidate);
             evm.ctx.set_tx(env.clone());
@@ -245,7 +253,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                         beneficiary: self.block.beneficiary,
                         fee: handler.fee.get(),
                     };
-                    let (mut w, fee) = writes::write_set(state, &cx, &self.codes);
+                    let (mut w, fee) = writes::write_set(state, &cx, &self.codes, &mut deployed);
                     if cleared {
                         w.push((Loc::Account(beneficiary), Written::Account(None)));
                         w.push((Loc::Balance(beneficiary), Written::Balance(U256::ZERO)));
@@ -278,7 +286,8 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                     }
                 }
             }
-            *slot = Some(TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies });
+            *slot =
+                Some(TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies, deployed });
             drop(slot);
             return self.scheduler.finish_execution(tx, incarnation, wrote_new, committed);
         }
@@ -337,6 +346,9 @@ pub(crate) fn run<S: StateProvider>(
     if !runs.iter_mut().all(|slot| slot_run(slot).is_some()) {
         return Err(StateError::Backend("a transaction was never executed".into()));
     }
+    // Code deployed only by incarnations that were later re-executed (or
+    // turned invalid) is not part of the block.
+    let deployed = if shared.codes.is_empty() { Default::default() } else { deployed_code(&mut runs) };
     let t2 = std::time::Instant::now();
     let (state, waste) = assemble::assemble(base, &mut runs, block.beneficiary, threads, cached)?;
     if crate::timings() {
@@ -349,7 +361,7 @@ pub(crate) fn run<S: StateProvider>(
             shared.validations.load(Relaxed)
         );
     }
-    let codes = shared.codes.into_iter().collect();
+    let codes = shared.codes.into_iter().filter(|(hash, _)| deployed.contains(hash)).collect();
     let waste = Box::new((waste, shared.mv, shared.scheduler));
     Ok(ParallelRun { runs, state, codes, reexecutions: executions.saturating_sub(txs.len()), waste })
 }

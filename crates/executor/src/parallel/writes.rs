@@ -20,12 +20,14 @@ pub(crate) struct WriteContext<'a> {
 }
 
 /// The writes of a finished transaction, with the code it deployed added to
-/// `new_codes`, and the fee still owed to the beneficiary (zero when it went
-/// into a write of the beneficiary's balance).
+/// `new_codes` and its hash to `deployed`, and the fee still owed to the
+/// beneficiary (zero when it went into a write of the beneficiary's
+/// balance).
 pub(crate) fn write_set(
     state: EvmState,
     cx: &WriteContext<'_>,
     new_codes: &DashMap<B256, Bytecode, alloy_primitives::map::DefaultHashBuilder>,
+    deployed: &mut Vec<B256>,
 ) -> (Vec<(Loc, Written)>, U256) {
     let mut writes = Vec::with_capacity(state.len() * 2);
     let mut fee_paid = cx.fee.is_zero();
@@ -59,6 +61,7 @@ pub(crate) fn write_set(
             && info.code_hash != KECCAK_EMPTY
         {
             new_codes.entry(info.code_hash).or_insert_with(|| code.clone());
+            deployed.push(info.code_hash);
         }
         if created {
             writes.push((Loc::Wipe(address), Written::Wipe));
