@@ -284,9 +284,12 @@ fn fold_shard<'a, S: StateProvider>(
 /// Items of one account beyond which its slots are folded by all threads
 /// (a token or pool contract that most of the block writes to would
 /// otherwise leave one thread folding alone): a quarter of a thread's
-/// share, and at least 32.
+/// share, and at least 32. One thread has nothing to split.
 fn hot_items(items: usize, threads: usize) -> usize {
-    (items / (threads.max(1) * 4)).max(32)
+    if threads <= 1 {
+        return usize::MAX;
+    }
+    (items / (threads * 4)).max(32)
 }
 
 /// Items of a hot account from which its slots are split over threads

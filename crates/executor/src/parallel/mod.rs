@@ -33,10 +33,7 @@ use revm::{
     primitives::{TxKind, eip4844::GAS_PER_BLOB},
 };
 use scheduler::{Scheduler, Task};
-use std::sync::{
-    Mutex, PoisonError,
-    atomic::{AtomicUsize, Ordering::Relaxed},
-};
+use std::sync::{Mutex, PoisonError};
 
 use crate::{ExecTx, TxOutcome};
 
@@ -114,8 +111,14 @@ struct Shared<'a, S> {
     scheduler: Scheduler,
     runs: Vec<RunSlot>,
     fatal: Mutex<Option<StateError>>,
-    executions: AtomicUsize,
-    validations: AtomicUsize,
+}
+
+/// What one worker did (kept per thread: shared counters would be two more
+/// contended cache lines per transaction).
+#[derive(Debug, Default)]
+struct Counts {
+    executions: usize,
+    validations: usize,
 }
 
 type WorkerEvm<'a, S> = MainnetEvm<MainnetContext<TxDb<'a, S>>>;
@@ -125,7 +128,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl<'a, S: StateProvider> Shared<'a, S> {
-    fn worker(&'a self) {
+    fn worker(&'a self) -> Counts {
+        let mut counts = Counts::default();
         let db = TxDb {
             base: self.base,
             mv: &self.mv,
@@ -150,11 +154,11 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             task = match task.or_else(|| self.scheduler.next_task()) {
                 Some(Task::Execute(tx, inc)) => {
                     idle = 0;
-                    self.execute(&mut evm, tx, inc)
+                    self.execute(&mut evm, tx, inc, &mut counts)
                 }
                 Some(Task::Validate(tx, inc)) => {
                     idle = 0;
-                    self.validate(tx, inc)
+                    self.validate(tx, inc, &mut counts)
                 }
                 None => {
                     // Waiting for another thread's transaction: spin a
@@ -170,9 +174,16 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                 }
             };
         }
+        counts
     }
 
-    fn execute(&self, evm: &mut WorkerEvm<'a, S>, tx: usize, incarnation: u32) -> Option<Task> {
+    fn execute(
+        &self,
+        evm: &mut WorkerEvm<'a, S>,
+        tx: usize,
+        incarnation: u32,
+        counts: &mut Counts,
+    ) -> Option<Task> {
         let input = &self.txs[tx];
         let env = &input.env;
         let lazy_candidate = match env.kind {
@@ -184,7 +195,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             _ => None,
         };
         loop {
-            self.executions.fetch_add(1, Relaxed);
+            counts.executions += 1;
             let mut deployed = Vec::new();
             let committed = self.scheduler.prefix_committed(tx);
             evm.ctx.journaled_state.database.reset(tx, lazy_candidate);
@@ -293,8 +304,8 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         }
     }
 
-    fn validate(&self, tx: usize, incarnation: u32) -> Option<Task> {
-        self.validations.fetch_add(1, Relaxed);
+    fn validate(&self, tx: usize, incarnation: u32, counts: &mut Counts) -> Option<Task> {
+        counts.validations += 1;
         let valid = {
             let slot = lock(&self.runs[tx]);
             match slot.as_ref() {
@@ -331,17 +342,16 @@ pub(crate) fn run<S: StateProvider>(
         scheduler: Scheduler::new(txs.len()),
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),
         fatal: Mutex::new(None),
-        executions: AtomicUsize::new(0),
-        validations: AtomicUsize::new(0),
     };
     let threads = threads.clamp(1, txs.len().max(1));
     let t0 = std::time::Instant::now();
-    pool::fan_out(threads, |_| shared.worker());
+    let counts = pool::fan_out(threads, |_| shared.worker());
+    let executions: usize = counts.iter().map(|c| c.executions).sum();
+    let validations: usize = counts.iter().map(|c| c.validations).sum();
     if let Some(e) = lock(&shared.fatal).take() {
         return Err(e);
     }
     let t1 = std::time::Instant::now();
-    let executions = shared.executions.load(Relaxed);
     let mut runs = shared.runs;
     if !runs.iter_mut().all(|slot| slot_run(slot).is_some()) {
         return Err(StateError::Backend("a transaction was never executed".into()));
@@ -357,8 +367,8 @@ pub(crate) fn run<S: StateProvider>(
             t1 - t0,
             t2 - t1,
             t1.elapsed(),
-            shared.executions.load(Relaxed),
-            shared.validations.load(Relaxed)
+            executions,
+            validations
         );
     }
     let codes = shared.codes.into_iter().filter(|(hash, _)| deployed.contains(hash)).collect();
