@@ -91,7 +91,7 @@ impl Folded {
                 self.absolute = Some(*b);
                 self.credit = U256::ZERO;
             }
-            (Loc::Balance(_), Written::Credit(c)) => self.credit = self.credit.saturating_add(*c),
+            (Loc::Balance(_), Written::Credit(c)) => self.add_credit(*c),
             (Loc::Wipe(_), _) => {
                 self.wiped = true;
                 self.storage.clear();
@@ -101,6 +101,11 @@ impl Folded {
             }
             _ => {}
         }
+    }
+
+    /// A credit on top of the balance so far (lazy transfers, fees).
+    fn add_credit(&mut self, amount: U256) {
+        self.credit = self.credit.saturating_add(amount);
     }
 
     fn base_read(&mut self, value: &BaseValue) {
@@ -169,7 +174,7 @@ impl Item<'_> {
     fn fold_into(&self, account: &mut Folded) {
         match self {
             Self::Write((loc, value)) => account.apply(loc, value),
-            Self::Fee(_, fee) => account.apply(&Loc::Balance(Address::ZERO), &Written::Credit(**fee)),
+            Self::Fee(_, fee) => account.add_credit(**fee),
             Self::Base((_, value)) => account.base_read(value),
         }
     }
