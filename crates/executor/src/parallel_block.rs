@@ -101,7 +101,12 @@ pub(crate) fn run_transactions<S: StateProvider>(
     // What the parallel part leaves to free (mostly other threads' memory,
     // the allocator's slow path) is freed beside the rest of the block.
     free_beside(run.waste, threads);
-    let layer: BTreeMap<Address, AccountDiff> = diffs.into_iter().flatten().collect();
+    // The lists are sorted and each below the next: appended to the first,
+    // they collect into the map without another copy of the first.
+    let mut lists = diffs.into_iter();
+    let mut sorted = lists.next().unwrap_or_default();
+    lists.for_each(|list| sorted.extend(list));
+    let layer: BTreeMap<Address, AccountDiff> = sorted.into_iter().collect();
     let Some((outcomes, gas_used, blob_gas_used, dependencies)) =
         check(block, txs, run.runs, max_blob_gas, mode)?
     else {

@@ -248,6 +248,11 @@ fn fold_shard<'a, S: StateProvider>(
     let mut hot = Vec::new();
     let mut items: Vec<Item<'a>> = Vec::new();
     let mut order: Vec<(Address, u32)> = Vec::new();
+    // At least one item per changed account (usually two or more): the
+    // diffs are large, and growing the list would copy them.
+    let shard_items: usize =
+        split.buckets(shard).map(|b| parts.iter().map(|part| part[b].len()).sum::<usize>()).sum();
+    diffs.reserve(shard_items / 2);
     for bucket in split.buckets(shard) {
         items.clear();
         for part in parts {

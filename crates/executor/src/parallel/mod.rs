@@ -280,25 +280,22 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             let reads = std::mem::take(&mut db.reads);
             let base_reads = assemble::written_base_reads(&mut db.base_reads, &writes);
             let mut slot = lock(&self.runs[tx]);
-            let previous = slot.take();
-            let mut wrote_new = false;
             self.mv.write(tx, incarnation, &writes);
             self.mv.pay_fee(tx, incarnation, fee);
-            for (loc, _) in &writes {
-                if !previous.as_ref().is_some_and(|p| p.writes.iter().any(|(l, _)| l == loc)) {
-                    wrote_new = true;
-                    break;
+            // The previous incarnation is looked at where it lies (a run is
+            // over 500 bytes: moving it out and back costs cache misses).
+            let previous = slot.as_ref().map_or(&[][..], |p| &p.writes[..]);
+            let wrote_new = writes.iter().any(|(loc, _)| !previous.iter().any(|(l, _)| l == loc));
+            for (loc, _) in previous {
+                if !writes.iter().any(|(l, _)| l == loc) {
+                    self.mv.remove(loc, tx);
                 }
             }
-            if let Some(p) = &previous {
-                for (loc, _) in &p.writes {
-                    if !writes.iter().any(|(l, _)| l == loc) {
-                        self.mv.remove(loc, tx);
-                    }
-                }
+            let run = TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies, deployed };
+            match slot.as_mut() {
+                Some(previous) => *previous = run,
+                None => *slot = Some(run),
             }
-            *slot =
-                Some(TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies, deployed });
             drop(slot);
             return self.scheduler.finish_execution(tx, incarnation, wrote_new, committed);
         }
