@@ -24,7 +24,7 @@ type Ordered = (Vec<TxOutcome>, u64, u64, Vec<Vec<u32>>);
 fn check(
     block: &BlockContext,
     txs: &[ExecTx],
-    runs: Vec<parallel::RunSlot>,
+    runs: &mut [parallel::RunSlot],
     max_blob_gas: Option<u64>,
     mode: ExecMode,
 ) -> Result<Option<Ordered>, BlockExecutionError> {
@@ -32,10 +32,13 @@ fn check(
     let (mut gas_used, mut blob_gas_used) = (0u64, 0u64);
     let mut dependencies = Vec::with_capacity(txs.len());
     for (index, (tx, slot)) in txs.iter().zip(runs).enumerate() {
-        let Some(r) = slot.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) else {
+        let Some(r) = parallel::slot_run(slot) else {
             return Err(StateError::Backend("a transaction was never executed".into()).into());
         };
-        dependencies.push(r.dependencies);
+        // Only the outcome and the dependencies are taken; the rest of the
+        // run is freed with it.
+        dependencies.push(std::mem::take(&mut r.dependencies));
+        let result = std::mem::replace(&mut r.result, Err(String::new()));
         let block_rule = block_gas_rule(tx, block.gas_limit, gas_used, blob_gas_used, max_blob_gas);
         if let Some(reason) = block_rule {
             return match mode {
@@ -45,7 +48,7 @@ fn check(
                 ExecMode::Build => Ok(None),
             };
         }
-        match r.result {
+        match result {
             Err(reason) => match mode {
                 ExecMode::Import => {
                     return Err(BlockExecutionError::InvalidTransaction { index, hash: tx.hash, reason });
@@ -108,10 +111,11 @@ pub(crate) fn run_transactions<S: StateProvider>(
     lists.for_each(|list| sorted.extend(list));
     let layer: BTreeMap<Address, AccountDiff> = sorted.into_iter().collect();
     let Some((outcomes, gas_used, blob_gas_used, dependencies)) =
-        check(block, txs, run.runs, max_blob_gas, mode)?
+        check(block, txs, &mut run.runs, max_blob_gas, mode)?
     else {
         return Ok(None);
     };
+    free_beside(Box::new(run.runs), threads);
     let t = std::time::Instant::now();
     let overlay = &mut evm.ctx.journaled_state.database;
     for (hash, code) in run.codes {

@@ -462,9 +462,6 @@ fn account_diff<S: StateProvider>(
     Ok(Some(AccountDiff { info: after, storage_wiped: wiped, storage }))
 }
 
-/// What a run's write set, base reads and read set leave to free.
-pub(crate) type Waste = Vec<super::TxSets>;
-
 /// Assembles the final state of `runs` (the final incarnations, in
 /// transaction order) over `base` on `threads` threads. Accounts for which
 /// `cached` holds come back as [`FinalAccount`]s, the others as diffs.
@@ -474,7 +471,7 @@ pub(crate) fn assemble<S: StateProvider>(
     beneficiary: Address,
     threads: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
-) -> Result<(Assembled, Waste), StateError> {
+) -> Result<Assembled, StateError> {
     let threads = threads.clamp(1, 64).min(runs.len().max(1));
     let split = Split::new(runs.len() * 6, threads);
     let refs: Vec<&TxRun> = runs.iter_mut().filter_map(super::slot_run).map(|r| &*r).collect();
@@ -514,6 +511,5 @@ pub(crate) fn assemble<S: StateProvider>(
     }
     drop(hot);
     drop(refs);
-    let waste = runs.iter_mut().filter_map(super::slot_run).map(TxRun::take_sets).collect();
-    Ok((out, waste))
+    Ok(out)
 }

@@ -59,19 +59,6 @@ pub(crate) struct TxRun {
     deployed: Vec<B256>,
 }
 
-/// A run's write set, base reads and read set, taken out for freeing.
-pub(crate) type TxSets = (Vec<(Loc, Written)>, Vec<(Address, BaseValue)>, Vec<(Loc, Observed)>);
-
-impl TxRun {
-    fn take_sets(&mut self) -> TxSets {
-        (
-            std::mem::take(&mut self.writes),
-            std::mem::take(&mut self.base_reads),
-            std::mem::take(&mut self.reads),
-        )
-    }
-}
-
 /// A transaction's final incarnation, where its thread left it (they are
 /// not moved out: a block's runs are tens of megabytes).
 pub(crate) type RunSlot = Mutex<Option<TxRun>>;
@@ -93,9 +80,9 @@ pub(crate) struct ParallelRun {
     pub(crate) state: Assembled,
     pub(crate) codes: Vec<(B256, Bytecode)>,
     pub(crate) reexecutions: usize,
-    /// What is left to free: the write, read and base-read sets, the
-    /// multi-version memory and the scheduler. The caller frees it beside
-    /// its own remaining work.
+    /// What is left to free: the multi-version memory and the scheduler.
+    /// The caller frees it beside its own remaining work (as it does the
+    /// runs, once it has taken their outcomes).
     pub(crate) waste: Box<dyn Send>,
 }
 
@@ -357,7 +344,7 @@ pub(crate) fn run<S: StateProvider>(
     // turned invalid) is not part of the block.
     let deployed = if shared.codes.is_empty() { Default::default() } else { deployed_code(&mut runs) };
     let t2 = std::time::Instant::now();
-    let (state, waste) = assemble::assemble(base, &mut runs, block.beneficiary, threads, cached)?;
+    let state = assemble::assemble(base, &mut runs, block.beneficiary, threads, cached)?;
     if crate::timings() {
         eprintln!(
             "parallel: execute {:?}, collect {:?}, final {:?}; {} executions, {} validations",
@@ -369,6 +356,6 @@ pub(crate) fn run<S: StateProvider>(
         );
     }
     let codes = shared.codes.into_iter().filter(|(hash, _)| deployed.contains(hash)).collect();
-    let waste = Box::new((waste, shared.mv, shared.scheduler));
+    let waste = Box::new((shared.mv, shared.scheduler));
     Ok(ParallelRun { runs, state, codes, reexecutions: executions.saturating_sub(txs.len()), waste })
 }
