@@ -28,7 +28,10 @@ pub(crate) enum Fee {
     Paid(u32, U256),
 }
 
+/// On a cache line of its own: neighbouring transactions usually run on
+/// different threads.
 #[derive(Debug, Default)]
+#[repr(align(64))]
 struct Slot {
     /// Odd while a write is in progress.
     seq: AtomicU32,
