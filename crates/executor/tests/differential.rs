@@ -3,12 +3,14 @@
 //!
 //! - `differential_blocks`: `MOSAIC_DIFF_BLOCKS` (default 1000) seeded blocks
 //!   from `MOSAIC_DIFF_SEED` (default fixed), each run sequentially and in
-//!   parallel at 1, 2, 4 and 8 threads, in import and build mode.
+//!   parallel at 1, 2, 4 and 8 threads, in import and build mode; each
+//!   block `MOSAIC_DIFF_REPEAT` times (default 1) to chase a race.
 //! - `stress_short` / `stress_same_blocks` (ignored): the same contentious
 //!   blocks many times (`MOSAIC_STRESS_ROUNDS`) to shake out races.
 //! - `minimize_seed` (ignored): narrows a failing seed
 //!   (`MOSAIC_DIFF_MINIMIZE=<seed>`, optional `MOSAIC_DIFF_THREADS`,
-//!   `MOSAIC_DIFF_MODE=import|build`) to a minimal set of transactions.
+//!   `MOSAIC_DIFF_MODE=import|build`, `MOSAIC_DIFF_TRIES` runs per
+//!   candidate) to a minimal set of transactions.
 //!
 //! Reproduce a failure with `MOSAIC_DIFF_SEED=<seed> MOSAIC_DIFF_BLOCKS=1`.
 
@@ -62,15 +64,16 @@ fn fail(mismatches: &[(Mismatch, Scenario)]) -> ! {
 fn differential_blocks() {
     let base = env_u64("MOSAIC_DIFF_SEED", DEFAULT_SEED);
     let count = env_u64("MOSAIC_DIFF_BLOCKS", 1000);
-    println!("differential_blocks: base seed {base} ({base:#x}), {count} blocks");
+    let repeat = env_u64("MOSAIC_DIFF_REPEAT", 1).max(1);
+    println!("differential_blocks: base seed {base} ({base:#x}), {count} blocks x {repeat}");
     let start = Instant::now();
     let mut stats = Stats::default();
     let mut mismatches = Vec::new();
     for i in 0..count {
         let seed = base.wrapping_add(i);
         let scenario = generate(seed, Profile::Mixed);
-        let found = check(seed, &scenario, &THREADS, &mut stats);
-        if let Some(first) = found.into_iter().next() {
+        let found = (0..repeat).find_map(|_| check(seed, &scenario, &THREADS, &mut stats).into_iter().next());
+        if let Some(first) = found {
             // One report per seed is enough to narrow it down.
             mismatches.push((first, scenario));
         }
@@ -172,7 +175,8 @@ fn minimize_seed() {
     let full = generate(seed, profile_of(seed));
     let threads = env_u64("MOSAIC_DIFF_THREADS", 0) as usize;
     let mode = std::env::var("MOSAIC_DIFF_MODE").ok();
-    let tries = 5;
+    // A rare race needs many runs per candidate (`MOSAIC_DIFF_TRIES`).
+    let tries = env_u64("MOSAIC_DIFF_TRIES", 5) as usize;
     // The first configuration that fails, unless one was given.
     let configs: Vec<(usize, ExecMode)> = MODES
         .into_iter()
