@@ -48,8 +48,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// an index, then an index and the active count again when it finishes),
 /// so together they move between cores once per step instead of once per
 /// counter. When the cores sit far apart (a transfer measured at 180 ns
-/// one way on the 2-core machine in one of its placements) that is most of
-/// what scheduling a plain transfer costs.
+/// one way on the 2-core machine in one of its placements) each transfer
+/// costs a tenth of a plain value transfer's execution.
 #[derive(Debug)]
 #[repr(align(128))]
 struct Counters {
