@@ -24,7 +24,7 @@ cargo clippy --workspace --all-targets --profile "$PROFILE" -- -D warnings
 
 echo "==> cargo test"
 # The parallel engine's differential suite: 3,000 random blocks per run
-# (races in the scheduler showed up about once in 10,000 blocks).
+# (the last scheduler races showed up once or twice per 30,000 blocks).
 export MOSAIC_DIFF_BLOCKS="${MOSAIC_DIFF_BLOCKS:-3000}"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --profile default --cargo-profile "$PROFILE" --no-fail-fast
