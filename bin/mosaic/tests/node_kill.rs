@@ -12,16 +12,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Signature, TxKind, U256};
+mod common;
+
+use alloy_primitives::{Address, B256, U256};
+use common::{http_address, rpc, signed_transfer as transfer};
 use mosaic_chain::DEV_ACCOUNTS;
 use mosaic_rpc::compat::client::HttpClient;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader},
     net::SocketAddr,
     path::Path,
     process::{Child, Command, Stdio},
@@ -48,26 +48,12 @@ impl Node {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            // Reads on to the end so that the node never blocks on its pipe.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("HTTP JSON-RPC on http://") {
-                    let _ = tx.send(addr.trim().parse().unwrap());
-                }
-            }
-        });
-        let addr: SocketAddr =
-            rx.recv_timeout(Duration::from_secs(60)).expect("node printed no HTTP address");
+        let addr = http_address(child.stdout.take().unwrap());
         Self { child, addr, rpc: HttpClient::new(addr) }
     }
 
     fn call(&mut self, method: &str, params: Value) -> Value {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let answer: Value = serde_json::from_str(&self.rpc.post(&body).unwrap()).unwrap();
-        assert!(answer.get("error").is_none(), "{method} {params}: {answer}");
-        answer["result"].clone()
+        rpc(&mut self.rpc, method, params)
     }
 
     fn head(&mut self) -> (u64, String) {
@@ -88,24 +74,6 @@ impl Node {
 
 fn quantity(value: &Value) -> u64 {
     u64::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
-}
-
-fn transfer(sender: usize, nonce: u64, to: Address, value: u64) -> (String, B256) {
-    let tx = TxEip1559 {
-        chain_id: 1337,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 100_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(to),
-        value: U256::from(value),
-        ..Default::default()
-    };
-    let key = k256::ecdsa::SigningKey::from_slice(DEV_ACCOUNTS[sender].1.as_slice()).unwrap();
-    let (sig, recovery) = key.sign_prehash_recoverable(tx.signature_hash().as_slice()).unwrap();
-    let envelope: TxEnvelope =
-        tx.into_signed(Signature::from_signature_and_parity(sig, recovery.is_y_odd())).into();
-    (format!("0x{}", alloy_primitives::hex::encode(envelope.encoded_2718())), *envelope.tx_hash())
 }
 
 /// Sends `count` transfers round-robin from the first [`SENDERS`] dev

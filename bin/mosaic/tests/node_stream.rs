@@ -8,46 +8,20 @@
 
 #![allow(clippy::unwrap_used)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Address, B256, Signature, TxKind, U256};
+mod common;
+
+use alloy_primitives::{Address, B256};
+use common::{http_address, rpc as call, signed_transfer};
 use mosaic_chain::DEV_ACCOUNTS;
 use mosaic_rpc::compat::client::HttpClient;
 use serde_json::{Value, json};
 use std::{
     io::{BufRead, BufReader},
-    net::SocketAddr,
     process::{Command, Stdio},
-    sync::mpsc,
     time::{Duration, Instant},
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_mosaic");
-
-fn call(client: &mut HttpClient, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let answer: Value = serde_json::from_str(&client.post(&body).unwrap()).unwrap();
-    assert!(answer.get("error").is_none(), "{method} {params}: {answer}");
-    answer["result"].clone()
-}
-
-fn transfer(sender: usize, nonce: u64) -> (String, B256) {
-    let tx = TxEip1559 {
-        chain_id: 1337,
-        nonce,
-        gas_limit: 21_000,
-        max_fee_per_gas: 100_000_000_000,
-        max_priority_fee_per_gas: 1_000_000_000,
-        to: TxKind::Call(Address::with_last_byte(0xee)),
-        value: U256::from(1),
-        ..Default::default()
-    };
-    let key = k256::ecdsa::SigningKey::from_slice(DEV_ACCOUNTS[sender].1.as_slice()).unwrap();
-    let (sig, recovery) = key.sign_prehash_recoverable(tx.signature_hash().as_slice()).unwrap();
-    let envelope: TxEnvelope =
-        tx.into_signed(Signature::from_signature_and_parity(sig, recovery.is_y_odd())).into();
-    (format!("0x{}", alloy_primitives::hex::encode(envelope.encoded_2718())), *envelope.tx_hash())
-}
 
 #[test]
 fn streamed_transactions_are_all_mined() {
@@ -66,15 +40,7 @@ fn streamed_transactions_are_all_mined() {
         let lines = BufReader::new(stderr).lines().map_while(Result::ok);
         lines.filter(|line| line.contains("became pending on a re-read")).count()
     });
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("HTTP JSON-RPC on http://") {
-                let _ = tx.send(addr.trim().parse::<SocketAddr>().unwrap());
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(60)).expect("node printed no HTTP address");
+    let addr = http_address(stdout);
     let mut client = HttpClient::new(addr);
     for round in 0..rounds {
         // Each dev account sends nonces 2k and 2k+1, the second a moment
@@ -86,7 +52,8 @@ fn streamed_transactions_are_all_mined() {
                         let mut client = HttpClient::new(addr);
                         let mut sent = Vec::new();
                         for nonce in [2 * round, 2 * round + 1] {
-                            let (raw, hash) = transfer(sender, nonce);
+                            let (raw, hash) =
+                                signed_transfer(sender, nonce, Address::with_last_byte(0xee), 1);
                             assert_eq!(
                                 call(&mut client, "eth_sendRawTransaction", json!([raw])),
                                 json!(hash)
