@@ -80,6 +80,16 @@ fn free_beside(waste: Box<dyn Send>, threads: usize) {
     }
 }
 
+/// The assembled diffs as one map. The lists are sorted and each below the
+/// next: appended to the first, they collect into the map without another
+/// copy of the first.
+fn collect_layer(diffs: Vec<Vec<(Address, AccountDiff)>>) -> BTreeMap<Address, AccountDiff> {
+    let mut lists = diffs.into_iter();
+    let mut sorted = lists.next().unwrap_or_default();
+    lists.for_each(|list| sorted.extend(list));
+    sorted.into_iter().collect()
+}
+
 /// Runs the transactions in parallel. `Ok(None)` means the block-level gas
 /// rules skipped a transaction in build mode, which the caller resolves
 /// sequentially.
@@ -104,15 +114,21 @@ pub(crate) fn run_transactions<S: StateProvider>(
     // What the parallel part leaves to free (mostly other threads' memory,
     // the allocator's slow path) is freed beside the rest of the block.
     free_beside(run.waste, threads);
-    // The lists are sorted and each below the next: appended to the first,
-    // they collect into the map without another copy of the first.
-    let mut lists = diffs.into_iter();
-    let mut sorted = lists.next().unwrap_or_default();
-    lists.for_each(|list| sorted.extend(list));
-    let layer: BTreeMap<Address, AccountDiff> = sorted.into_iter().collect();
-    let Some((outcomes, gas_used, blob_gas_used, dependencies)) =
-        check(block, txs, &mut run.runs, max_blob_gas, mode)?
-    else {
+    // The in-order check and the layer's map do not depend on each other:
+    // on several threads the map is built beside the check.
+    let (layer, checked) = if threads > 1 {
+        std::thread::scope(|s| {
+            let layer = s.spawn(|| collect_layer(diffs));
+            let checked = check(block, txs, &mut run.runs, max_blob_gas, mode);
+            match layer.join() {
+                Ok(layer) => (layer, checked),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    } else {
+        (collect_layer(diffs), check(block, txs, &mut run.runs, max_blob_gas, mode))
+    };
+    let Some((outcomes, gas_used, blob_gas_used, dependencies)) = checked? else {
         return Ok(None);
     };
     free_beside(Box::new(run.runs), threads);

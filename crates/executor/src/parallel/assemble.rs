@@ -108,14 +108,19 @@ impl Folded {
         self.credit = self.credit.saturating_add(amount);
     }
 
-    fn base_read(&mut self, value: &BaseValue) {
-        match value {
-            BaseValue::Account(fields) => {
-                self.original.get_or_insert(*fields);
+    /// Applies a write and the base-state value its writer read there.
+    fn apply_with_base(&mut self, loc: &Loc, value: &Written, base: Option<&BaseValue>) {
+        match (loc, value, base) {
+            // One lookup for the slot's final value and its value before.
+            (Loc::Storage(_, key), Written::Storage(v), Some(BaseValue::Slot(_, before))) => {
+                let slot = self.storage.entry(*key).or_insert((U256::ZERO, None));
+                slot.0 = *v;
+                slot.1.get_or_insert(*before);
             }
-            BaseValue::Slot(key, v) => {
-                if let Some(slot) = self.storage.get_mut(key) {
-                    slot.1.get_or_insert(*v);
+            _ => {
+                self.apply(loc, value);
+                if let Some(BaseValue::Account(fields)) = base {
+                    self.original.get_or_insert(*fields);
                 }
             }
         }
@@ -150,32 +155,32 @@ impl Split {
     }
 }
 
-/// A write, a fee or a base read of a final incarnation, referred to from
-/// its address bucket in transaction order (the sets stay where the
-/// executing threads left them).
+/// A write or a fee of a final incarnation, referred to from its address
+/// bucket in transaction order (the sets stay where the executing threads
+/// left them).
 #[derive(Clone, Copy)]
 enum Item<'a> {
-    Write(&'a (Loc, Written)),
+    /// A write, with the base-state value its writer read there (the
+    /// account's for the first write of an account, the slot's for a slot
+    /// write), if it read one.
+    Write(&'a (Loc, Written), Option<&'a BaseValue>),
     /// A fee credited to the beneficiary.
     Fee(&'a Address, &'a U256),
-    Base(&'a (Address, BaseValue)),
 }
 
 impl Item<'_> {
     fn address(&self) -> &Address {
         match self {
-            Self::Write((loc, _)) => loc.address(),
+            Self::Write((loc, _), _) => loc.address(),
             Self::Fee(address, _) => address,
-            Self::Base((address, _)) => address,
         }
     }
 
     /// Folds the item into `account`.
     fn fold_into(&self, account: &mut Folded) {
         match self {
-            Self::Write((loc, value)) => account.apply(loc, value),
+            Self::Write((loc, value), base) => account.apply_with_base(loc, value, *base),
             Self::Fee(_, fee) => account.add_credit(**fee),
-            Self::Base((_, value)) => account.base_read(value),
         }
     }
 }
@@ -192,21 +197,27 @@ pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
 }
 
 /// The base reads of an incarnation that the final state needs (those of
-/// the accounts and slots it wrote); `writes` is sorted by [`write_order`].
+/// the accounts and slots it wrote), each with the index of the write it
+/// belongs to (an account's first write, a slot's write), in write order;
+/// `writes` is sorted by [`write_order`].
 pub(crate) fn written_base_reads(
     reads: &mut Vec<(Address, BaseValue)>,
     writes: &[(Loc, Written)],
-) -> Vec<(Address, BaseValue)> {
-    let written = |(address, value): &(Address, BaseValue)| {
-        let key = match value {
-            BaseValue::Account(_) => {
-                return writes.binary_search_by(|(l, _)| l.address().cmp(address)).is_ok();
-            }
-            BaseValue::Slot(key, _) => (*address, 3, *key),
-        };
-        writes.binary_search_by(|(l, _)| write_order(l).cmp(&key)).is_ok()
+) -> Vec<(u32, BaseValue)> {
+    let write_of = |(address, value): &(Address, BaseValue)| match value {
+        BaseValue::Account(_) => {
+            let at = writes.partition_point(|(l, _)| l.address() < address);
+            writes.get(at).is_some_and(|(l, _)| l.address() == address).then_some(at)
+        }
+        BaseValue::Slot(key, _) => {
+            writes.binary_search_by(|(l, _)| write_order(l).cmp(&(*address, 3, *key))).ok()
+        }
     };
-    reads.drain(..).filter(written).collect()
+    let mut out: Vec<(u32, BaseValue)> =
+        reads.drain(..).filter_map(|read| Some((write_of(&read)? as u32, read.1))).collect();
+    // Stable: of two reads of one location the first is kept.
+    out.sort_by_key(|(at, _)| *at);
+    out
 }
 
 /// Refers to the items of `runs` (a contiguous part of the block) from the
@@ -218,14 +229,16 @@ fn scatter<'a>(runs: &[&'a TxRun], beneficiary: &'a Address, split: Split) -> Ve
     let mut buckets: Vec<Vec<Item<'a>>> = (0..count).map(|_| Vec::with_capacity(per_bucket)).collect();
     let fee_bucket = split.bucket(beneficiary);
     for run in runs {
-        for write in &run.writes {
-            buckets[split.bucket(write.0.address())].push(Item::Write(write));
+        let mut bases = run.base_reads.iter().peekable();
+        for (at, write) in run.writes.iter().enumerate() {
+            let mut base = None;
+            while let Some((_, value)) = bases.next_if(|(w, _)| *w as usize == at) {
+                base = base.or(Some(value));
+            }
+            buckets[split.bucket(write.0.address())].push(Item::Write(write, base));
         }
         if !run.fee.is_zero() {
             buckets[fee_bucket].push(Item::Fee(beneficiary, &run.fee));
-        }
-        for read in &run.base_reads {
-            buckets[split.bucket(&read.0)].push(Item::Base(read));
         }
     }
     buckets
@@ -260,8 +273,10 @@ fn fold_shard<'a, S: StateProvider>(
         }
         order.clear();
         order.extend(items.iter().enumerate().map(|(i, item)| (*item.address(), i as u32)));
-        // By address, then by position: transaction order within an address.
-        order.sort_unstable();
+        // By address, keeping transaction order within an address. Stable:
+        // a bucket holding a contract that most transactions write is
+        // mostly one run already, which a stable sort finds and keeps.
+        order.sort_by_key(|(address, _)| *address);
         let mut i = 0;
         while i < order.len() {
             let address = order[i].0;
@@ -276,6 +291,12 @@ fn fold_shard<'a, S: StateProvider>(
                 continue;
             }
             let mut account = Folded::default();
+            if end - i > BIG_ACCOUNT {
+                // About half of a big account's items are slot writes (the
+                // rest the base values they read): sized once, the map is
+                // not rehashed as it grows.
+                account.storage.reserve((end - i) / 2);
+            }
             for (_, at) in &order[i..end] {
                 items[*at as usize].fold_into(&mut account);
             }
@@ -290,6 +311,9 @@ fn fold_shard<'a, S: StateProvider>(
     }
     Ok((Assembled { diffs: vec![diffs], cached: cached_accounts }, hot))
 }
+
+/// Items from which an account's slot map is sized up front.
+const BIG_ACCOUNT: usize = 64;
 
 /// Items of one account beyond which its slots are folded by all threads
 /// (a token or pool contract that most of the block writes to would
@@ -327,8 +351,14 @@ fn fold_hot<S: StateProvider>(
     let mut wiped_before = 0usize;
     for (at, item) in hot.items.iter().enumerate() {
         match item {
-            Item::Write((Loc::Storage(..), _)) | Item::Base((_, BaseValue::Slot(..))) => {}
-            Item::Write((Loc::Wipe(_), _)) => {
+            // The slots are folded below; an account's base value may come
+            // with its first write, a slot's.
+            Item::Write((Loc::Storage(..), _), base) => {
+                if let Some(BaseValue::Account(fields)) = base {
+                    account.original.get_or_insert(*fields);
+                }
+            }
+            Item::Write((Loc::Wipe(_), _), _) => {
                 wiped_before = at;
                 item.fold_into(&mut account);
             }
@@ -346,10 +376,9 @@ fn fold_hot<S: StateProvider>(
         let mut mine: Vec<(U256, u32)> = Vec::new();
         for (at, item) in items.iter().enumerate() {
             match item {
-                Item::Write((Loc::Storage(_, key), _)) if at >= wiped_before && range(key) == k => {
+                Item::Write((Loc::Storage(_, key), _), _) if at >= wiped_before && range(key) == k => {
                     mine.push((*key, at as u32));
                 }
-                Item::Base((_, BaseValue::Slot(key, _))) if range(key) == k => mine.push((*key, at as u32)),
                 _ => {}
             }
         }
@@ -363,10 +392,11 @@ fn fold_hot<S: StateProvider>(
             while let Some((k2, at)) = mine.get(i)
                 && *k2 == key
             {
-                match items[*at as usize] {
-                    Item::Write((_, Written::Storage(v))) => value = Some(*v),
-                    Item::Base((_, BaseValue::Slot(_, v))) => before = before.or(Some(*v)),
-                    _ => {}
+                if let Item::Write((_, Written::Storage(v)), base) = items[*at as usize] {
+                    value = Some(*v);
+                    if let Some(BaseValue::Slot(_, v)) = base {
+                        before = before.or(Some(*v));
+                    }
                 }
                 i += 1;
             }
@@ -458,6 +488,9 @@ fn account_diff<S: StateProvider>(
     if !info_changed && !wiped && storage.is_empty() {
         return Ok(None);
     }
+    // Unstable sort of the unique keys first: the map's own (stable) sort
+    // then finds them in order.
+    storage.sort_unstable_by_key(|(key, _)| *key);
     let storage: BTreeMap<U256, U256> = storage.into_iter().collect();
     Ok(Some(AccountDiff { info: after, storage_wiped: wiped, storage }))
 }

@@ -49,8 +49,9 @@ pub(crate) struct TxRun {
     reads: Vec<(Loc, Observed)>,
     /// Sorted by [`assemble::write_order`].
     writes: Vec<(Loc, Written)>,
-    /// Base-state values of the locations it wrote.
-    base_reads: Vec<(Address, BaseValue)>,
+    /// Base-state values of the locations it wrote, with the index of the
+    /// write each belongs to, in write order.
+    base_reads: Vec<(u32, BaseValue)>,
     /// Fee credited to the beneficiary outside `writes`.
     fee: U256,
     /// Lower transactions whose writes it read.

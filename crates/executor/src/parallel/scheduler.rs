@@ -57,14 +57,21 @@ struct Counters {
     validation_idx: AtomicUsize,
     decrease_cnt: AtomicUsize,
     active_tasks: AtomicUsize,
-    done: AtomicBool,
 }
+
+/// The end flag, on a line of its own: every worker reads it before each
+/// task, and on the counters' line each read would fetch the line the
+/// other threads just wrote.
+#[derive(Debug)]
+#[repr(align(128))]
+struct Done(AtomicBool);
 
 /// Shared scheduling state.
 #[derive(Debug)]
 pub(crate) struct Scheduler {
     len: usize,
     counters: Counters,
+    done: Done,
     txs: Vec<TxSlot>,
 }
 
@@ -77,8 +84,8 @@ impl Scheduler {
                 validation_idx: AtomicUsize::new(0),
                 decrease_cnt: AtomicUsize::new(0),
                 active_tasks: AtomicUsize::new(0),
-                done: AtomicBool::new(len == 0),
             },
+            done: Done(AtomicBool::new(len == 0)),
             txs: (0..len)
                 .map(|_| {
                     TxSlot(Mutex::new(TxState {
@@ -93,12 +100,12 @@ impl Scheduler {
 
     /// Stops all workers (a fatal error).
     pub(crate) fn halt(&self) {
-        self.counters.done.store(true, SeqCst);
+        self.done.0.store(true, SeqCst);
     }
 
     /// Whether all work is finished.
     pub(crate) fn done(&self) -> bool {
-        self.counters.done.load(SeqCst)
+        self.done.0.load(SeqCst)
     }
 
     fn decrease_execution_idx(&self, target: usize) {
@@ -129,7 +136,7 @@ impl Scheduler {
             && self.counters.active_tasks.load(SeqCst) == 0
             && observed == self.counters.decrease_cnt.load(SeqCst)
         {
-            self.counters.done.store(true, SeqCst);
+            self.done.0.store(true, SeqCst);
         }
     }
 
