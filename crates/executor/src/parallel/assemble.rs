@@ -108,21 +108,16 @@ impl Folded {
         self.credit = self.credit.saturating_add(amount);
     }
 
-    /// Applies a write and the base-state value its writer read there.
-    fn apply_with_base(&mut self, loc: &Loc, value: &Written, base: Option<&BaseValue>) {
-        match (loc, value, base) {
-            // One lookup for the slot's final value and its value before.
-            (Loc::Storage(_, key), Written::Storage(v), Some(BaseValue::Slot(_, before))) => {
+    /// Applies a write and, for a slot, the base value its writer read
+    /// there: one lookup for the slot's final value and its value before.
+    fn apply_with_before(&mut self, loc: &Loc, value: &Written, before: Option<&U256>) {
+        match (loc, value, before) {
+            (Loc::Storage(_, key), Written::Storage(v), Some(before)) => {
                 let slot = self.storage.entry(*key).or_insert((U256::ZERO, None));
                 slot.0 = *v;
                 slot.1.get_or_insert(*before);
             }
-            _ => {
-                self.apply(loc, value);
-                if let Some(BaseValue::Account(fields)) = base {
-                    self.original.get_or_insert(*fields);
-                }
-            }
+            _ => self.apply(loc, value),
         }
     }
 }
@@ -155,23 +150,25 @@ impl Split {
     }
 }
 
-/// A write or a fee of a final incarnation, referred to from its address
-/// bucket in transaction order (the sets stay where the executing threads
-/// left them).
+/// A write, a fee or a base read of a final incarnation, referred to from
+/// its address bucket in transaction order (the sets stay where the
+/// executing threads left them).
 #[derive(Clone, Copy)]
 enum Item<'a> {
-    /// A write, with the base-state value its writer read there (the
-    /// account's for the first write of an account, the slot's for a slot
-    /// write), if it read one.
-    Write(&'a (Loc, Written), Option<&'a BaseValue>),
+    /// A write, with the slot's base value for a slot write whose writer
+    /// read it from the base state.
+    Write(&'a (Loc, Written), Option<&'a U256>),
     /// A fee credited to the beneficiary.
     Fee(&'a Address, &'a U256),
+    /// The account before the block, as a writer of it read it (with the
+    /// write it belongs to, for the address).
+    Original(&'a (Loc, Written), &'a Option<AccountFields>),
 }
 
 impl Item<'_> {
     fn address(&self) -> &Address {
         match self {
-            Self::Write((loc, _), _) => loc.address(),
+            Self::Write((loc, _), _) | Self::Original((loc, _), _) => loc.address(),
             Self::Fee(address, _) => address,
         }
     }
@@ -179,8 +176,11 @@ impl Item<'_> {
     /// Folds the item into `account`.
     fn fold_into(&self, account: &mut Folded) {
         match self {
-            Self::Write((loc, value), base) => account.apply_with_base(loc, value, *base),
+            Self::Write((loc, value), before) => account.apply_with_before(loc, value, *before),
             Self::Fee(_, fee) => account.add_credit(**fee),
+            Self::Original(_, fields) => {
+                account.original.get_or_insert(**fields);
+            }
         }
     }
 }
@@ -198,7 +198,8 @@ pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
 
 /// The base reads of an incarnation that the final state needs (those of
 /// the accounts and slots it wrote), each with the index of the write it
-/// belongs to (an account's first write, a slot's write), in write order;
+/// belongs to (an account's first write, a slot's write: one write may
+/// have both), in write order;
 /// `writes` is sorted by [`write_order`].
 pub(crate) fn written_base_reads(
     reads: &mut Vec<(Address, BaseValue)>,
@@ -231,11 +232,19 @@ fn scatter<'a>(runs: &[&'a TxRun], beneficiary: &'a Address, split: Split) -> Ve
     for run in runs {
         let mut bases = run.base_reads.iter().peekable();
         for (at, write) in run.writes.iter().enumerate() {
-            let mut base = None;
+            let bucket = &mut buckets[split.bucket(write.0.address())];
+            let mut before = None;
+            let mut original = None;
             while let Some((_, value)) = bases.next_if(|(w, _)| *w as usize == at) {
-                base = base.or(Some(value));
+                match value {
+                    BaseValue::Slot(_, v) => before = before.or(Some(v)),
+                    BaseValue::Account(fields) => original = original.or(Some(fields)),
+                }
             }
-            buckets[split.bucket(write.0.address())].push(Item::Write(write, base));
+            bucket.push(Item::Write(write, before));
+            if let Some(fields) = original {
+                bucket.push(Item::Original(write, fields));
+            }
         }
         if !run.fee.is_zero() {
             buckets[fee_bucket].push(Item::Fee(beneficiary, &run.fee));
@@ -336,9 +345,31 @@ struct HotAccount<'a> {
     items: Vec<Item<'a>>,
 }
 
-/// Folds a hot account: its own locations on this thread, its slots split by
-/// key range over `threads` threads, each range sorted by key, so the
-/// ranges concatenate into the account's sorted storage.
+/// A slot write of a hot account, copied out of its write set.
+struct SlotWrite {
+    key: U256,
+    /// Position among the account's items.
+    at: u32,
+    value: U256,
+    /// The slot's base value, if the writer read it.
+    before: Option<U256>,
+}
+
+/// What one thread found in its contiguous part of a hot account's items:
+/// the slot writes per key range (in position order), the account's own
+/// items with their positions, and the first base value of the account.
+struct HotPart<'a> {
+    slots: Vec<Vec<SlotWrite>>,
+    own: Vec<(u32, Item<'a>)>,
+    original: Option<&'a Option<AccountFields>>,
+}
+
+/// Folds a hot account on `threads` threads. Each thread first copies the
+/// slot writes of a contiguous part of the items into per-key-range lists
+/// (every write set is read once, by one thread); the account's own
+/// locations are then folded here; then each thread folds one key range
+/// and builds its part of the account's sorted storage (the ranges are in
+/// key order, so the parts concatenate).
 fn fold_hot<S: StateProvider>(
     base: &S,
     hot: &HotAccount<'_>,
@@ -346,70 +377,88 @@ fn fold_hot<S: StateProvider>(
     cached: &(dyn Fn(&Address) -> bool + Sync),
     into: &mut Assembled,
 ) -> Result<(), StateError> {
-    let mut account = Folded::default();
-    // Slots written before the newest wipe (by position) were wiped.
-    let mut wiped_before = 0usize;
-    for (at, item) in hot.items.iter().enumerate() {
-        match item {
-            // The slots are folded below; an account's base value may come
-            // with its first write, a slot's.
-            Item::Write((Loc::Storage(..), _), base) => {
-                if let Some(BaseValue::Account(fields)) = base {
-                    account.original.get_or_insert(*fields);
-                }
-            }
-            Item::Write((Loc::Wipe(_), _), _) => {
-                wiped_before = at;
-                item.fold_into(&mut account);
-            }
-            _ => item.fold_into(&mut account),
-        }
-    }
     let ranges = if hot.items.len() >= SPLIT_ITEMS { threads.clamp(1, 64) } else { 1 };
     if crate::timings() {
         eprintln!("assemble: hot account {} items, {ranges} ranges", hot.items.len());
     }
+    // Key ranges by the top 16 bits of the key.
+    let range = |key: &U256| ((key.as_limbs()[3] >> 48) as usize * ranges) >> 16;
     let items = &hot.items;
-    let slots = fan_out(ranges, |k| {
-        // Key ranges by the top 16 bits of the key.
-        let range = |key: &U256| ((key.as_limbs()[3] >> 48) as usize * ranges) >> 16;
-        let mut mine: Vec<(U256, u32)> = Vec::new();
-        for (at, item) in items.iter().enumerate() {
+    let chunk = items.len().div_ceil(ranges).max(1);
+    let parts = fan_out(ranges, |k| {
+        let first = k * chunk;
+        let mine = items.get(first..((k + 1) * chunk).min(items.len())).unwrap_or_default();
+        let mut part =
+            HotPart { slots: (0..ranges).map(|_| Vec::new()).collect(), own: Vec::new(), original: None };
+        for (i, item) in mine.iter().enumerate() {
+            let at = (first + i) as u32;
             match item {
-                Item::Write((Loc::Storage(_, key), _), _) if at >= wiped_before && range(key) == k => {
-                    mine.push((*key, at as u32));
+                Item::Write((Loc::Storage(_, key), Written::Storage(value)), before) => {
+                    let before = before.copied();
+                    part.slots[range(key)].push(SlotWrite { key: *key, at, value: *value, before });
                 }
-                _ => {}
+                Item::Original(_, fields) => part.original = part.original.or(Some(fields)),
+                _ => part.own.push((at, *item)),
             }
         }
+        part
+    });
+    let mut account = Folded::default();
+    account.original = parts.iter().find_map(|p| p.original).copied();
+    // Slots written before the newest wipe (by position) were wiped.
+    let mut wiped_before = 0u32;
+    for (at, item) in parts.iter().flat_map(|p| &p.own) {
+        if matches!(item, Item::Write((Loc::Wipe(_), _), _)) {
+            wiped_before = *at;
+        }
+        item.fold_into(&mut account);
+    }
+    let (original, info) = before_after(base, hot.address, &account)?;
+    let keep_all = cached(&hot.address);
+    let read_base = !account.wiped && original.is_some();
+    let exists = info.is_some();
+    let parts = &parts;
+    let storage = fan_out(ranges, |k| -> Result<Vec<(U256, U256)>, StateError> {
+        // Position order within each list and across the parts.
+        let writes: Vec<&SlotWrite> =
+            parts.iter().flat_map(|p| &p.slots[k]).filter(|w| w.at >= wiped_before).collect();
+        let mut order: Vec<(U256, u32)> = writes.iter().enumerate().map(|(i, w)| (w.key, i as u32)).collect();
         // By key, then position: the last write of a key is its final value.
-        mine.sort_unstable();
-        let mut out: Vec<(U256, (U256, Option<U256>))> = Vec::with_capacity(mine.len() / 2 + 1);
+        order.sort_unstable();
+        let mut out = Vec::with_capacity(order.len() / 2 + 1);
         let mut i = 0;
-        while i < mine.len() {
-            let key = mine[i].0;
-            let (mut value, mut before) = (None, None);
-            while let Some((k2, at)) = mine.get(i)
+        while let Some(&(key, _)) = order.get(i) {
+            let (mut value, mut before) = (U256::ZERO, None);
+            while let Some((k2, w)) = order.get(i)
                 && *k2 == key
             {
-                if let Item::Write((_, Written::Storage(v)), base) = items[*at as usize] {
-                    value = Some(*v);
-                    if let Some(BaseValue::Slot(_, v)) = base {
-                        before = before.or(Some(*v));
-                    }
-                }
+                let write = writes[*w as usize];
+                value = write.value;
+                before = before.or(write.before);
                 i += 1;
             }
-            if let Some(value) = value {
-                out.push((key, (value, before)));
+            if keep_all {
+                out.push((key, value));
+            } else if exists {
+                let before = match before {
+                    _ if !read_base => U256::ZERO,
+                    Some(before) => before,
+                    None => base.storage(hot.address, key)?,
+                };
+                if value != before {
+                    out.push((key, value));
+                }
             }
         }
-        out
+        Ok(out)
     });
-    let storage = slots.into_iter().flatten();
-    if cached(&hot.address) {
-        into.cached.push(final_account(base, hot.address, &account, storage)?);
-    } else if let Some(diff) = account_diff(base, hot.address, &account, storage)? {
+    let mut slots = Vec::new();
+    for part in storage {
+        slots.extend(part?);
+    }
+    if keep_all {
+        into.cached.push(FinalAccount { address: hot.address, info, wiped: account.wiped, storage: slots });
+    } else if let Some(diff) = finish_diff(original, info, account.wiped, slots) {
         into.insert_diff(hot.address, diff);
     }
     Ok(())
@@ -467,11 +516,9 @@ fn account_diff<S: StateProvider>(
     slots: impl Iterator<Item = (U256, (U256, Option<U256>))>,
 ) -> Result<Option<AccountDiff>, StateError> {
     let (original, info) = before_after(base, address, account)?;
-    let after = info.as_ref().map(fields);
-    let info_changed = original != after;
     let read_base = !account.wiped && original.is_some();
     let mut storage = Vec::new();
-    if after.is_some() {
+    if info.is_some() {
         storage.reserve(slots.size_hint().0);
         for (key, (value, before)) in slots {
             let before = match before {
@@ -484,15 +531,27 @@ fn account_diff<S: StateProvider>(
             }
         }
     }
-    let wiped = account.wiped && original.is_some();
-    if !info_changed && !wiped && storage.is_empty() {
-        return Ok(None);
-    }
     // Unstable sort of the unique keys first: the map's own (stable) sort
     // then finds them in order.
     storage.sort_unstable_by_key(|(key, _)| *key);
+    Ok(finish_diff(original, info, account.wiped, storage))
+}
+
+/// The diff of an account from its state before and after the block and
+/// its changed slots (sorted by key), `None` if nothing changed.
+fn finish_diff(
+    original: Option<AccountFields>,
+    info: Option<AccountInfo>,
+    wiped: bool,
+    storage: Vec<(U256, U256)>,
+) -> Option<AccountDiff> {
+    let after = info.as_ref().map(fields);
+    let wiped = wiped && original.is_some();
+    if original == after && !wiped && storage.is_empty() {
+        return None;
+    }
     let storage: BTreeMap<U256, U256> = storage.into_iter().collect();
-    Ok(Some(AccountDiff { info: after, storage_wiped: wiped, storage }))
+    Some(AccountDiff { info: after, storage_wiped: wiped, storage })
 }
 
 /// Assembles the final state of `runs` (the final incarnations, in
