@@ -403,8 +403,8 @@ fn fold_hot<S: StateProvider>(
         }
         part
     });
-    let mut account = Folded::default();
-    account.original = parts.iter().find_map(|p| p.original).copied();
+    let mut account =
+        Folded { original: parts.iter().find_map(|p| p.original).copied(), ..Folded::default() };
     // Slots written before the newest wipe (by position) were wiped.
     let mut wiped_before = 0u32;
     for (at, item) in parts.iter().flat_map(|p| &p.own) {
