@@ -199,8 +199,7 @@ pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
 /// The base reads of an incarnation that the final state needs (those of
 /// the accounts and slots it wrote), each with the index of the write it
 /// belongs to (an account's first write, a slot's write: one write may
-/// have both), in write order;
-/// `writes` is sorted by [`write_order`].
+/// have both), in write order; `writes` is sorted by [`write_order`].
 pub(crate) fn written_base_reads(
     reads: &mut Vec<(Address, BaseValue)>,
     writes: &[(Loc, Written)],
@@ -301,9 +300,9 @@ fn fold_shard<'a, S: StateProvider>(
             }
             let mut account = Folded::default();
             if end - i > BIG_ACCOUNT {
-                // About half of a big account's items are slot writes (the
-                // rest the base values they read): sized once, the map is
-                // not rehashed as it grows.
+                // Most of a contract's items are slot writes (the rest its
+                // account's base values and fees): sized for half the items
+                // at once, the map grows at most once.
                 account.storage.reserve((end - i) / 2);
             }
             for (_, at) in &order[i..end] {
