@@ -114,9 +114,10 @@ pub(crate) fn run(args: &GigagasArgs) -> eyre::Result<bool> {
         options.insert(0, sequential);
     }
     let mut timed = time_rounds(&prepared, &options, args.iters)?.into_iter();
-    let (seq_time, seq_out) = match args.skip_sequential {
-        true => (Duration::ZERO, None),
-        false => timed.next().map(|(t, out)| (t, Some(out))).ok_or_else(|| eyre::eyre!("no run"))?,
+    let (seq_time, seq_out) = if args.skip_sequential {
+        (Duration::ZERO, None)
+    } else {
+        timed.next().map(|(t, out)| (t, Some(out))).ok_or_else(|| eyre::eyre!("no run"))?
     };
     let gas_used = seq_out.as_ref().map_or(0, |o| o.gas_used);
     let succeeded = seq_out.as_ref().is_none_or(|s| workload::check_successes(&prepared, s, args.json));

@@ -600,7 +600,5 @@ pub(crate) fn assemble<S: StateProvider>(
     if crate::timings() {
         eprintln!("assemble: hot accounts {} {:?}", hot.len(), t.elapsed());
     }
-    drop(hot);
-    drop(refs);
     Ok(out)
 }

@@ -280,10 +280,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                 }
             }
             let run = TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies, deployed };
-            match slot.as_mut() {
-                Some(previous) => *previous = run,
-                None => *slot = Some(run),
-            }
+            *slot = Some(run);
             drop(slot);
             return self.scheduler.finish_execution(tx, incarnation, wrote_new, committed);
         }

@@ -1,5 +1,5 @@
 //! Running one job per thread for a phase of the parallel engine
-//! (execution, assembly, receipts).
+//! (execution, assembly).
 //!
 //! Each phase starts its own scoped threads. The shared rayon pool was
 //! tried: waking parked threads is cheaper than starting them, but its
