@@ -150,16 +150,17 @@ impl Split {
     }
 }
 
-/// A write, a fee or a base read of a final incarnation, referred to from
-/// its address bucket in transaction order (the sets stay where the
+/// A write or a base read of a final incarnation, or the fees of
+/// consecutive transactions, referred to from its address bucket in transaction order (the sets stay where the
 /// executing threads left them).
 #[derive(Clone, Copy)]
 enum Item<'a> {
     /// A write, with the slot's base value for a slot write whose writer
     /// read it from the base state.
     Write(&'a (Loc, Written), Option<&'a U256>),
-    /// A fee credited to the beneficiary.
-    Fee(&'a Address, &'a U256),
+    /// Fees credited to the beneficiary by consecutive transactions: the
+    /// sum at an index of [`Scattered::fees`] of a part of the block.
+    Fees(&'a Address, u32, u32),
     /// The account before the block, as a writer of it read it (with the
     /// write it belongs to, for the address).
     Original(&'a (Loc, Written), &'a Option<AccountFields>),
@@ -169,7 +170,7 @@ impl Item<'_> {
     fn address(&self) -> &Address {
         match self {
             Self::Write((loc, _), _) | Self::Original((loc, _), _) => loc.address(),
-            Self::Fee(address, _) => address,
+            Self::Fees(address, ..) => address,
         }
     }
 
@@ -187,15 +188,16 @@ impl Item<'_> {
             Self::Original(_, f) => {
                 std::hint::black_box(f.is_some());
             }
-            Self::Fee(..) => {}
+            Self::Fees(..) => {}
         }
     }
 
-    /// Folds the item into `account`.
-    fn fold_into(&self, account: &mut Folded) {
+    /// Folds the item into `account`; `parts` are the scattered parts of
+    /// the block, which hold the fee sums.
+    fn fold_into(&self, account: &mut Folded, parts: &[Scattered<'_>]) {
         match self {
             Self::Write((loc, value), before) => account.apply_with_before(loc, value, *before),
-            Self::Fee(_, fee) => account.add_credit(**fee),
+            Self::Fees(_, part, at) => account.add_credit(parts[*part as usize].fees[*at as usize]),
             Self::Original(_, fields) => {
                 account.original.get_or_insert(**fields);
             }
@@ -238,18 +240,41 @@ pub(crate) fn written_base_reads(
     out
 }
 
-/// Refers to the items of `runs` (a contiguous part of the block) from the
-/// address buckets, in transaction order: one streaming pass over the write
-/// sets and appends to a few thousand lists.
-fn scatter<'a>(runs: &[&'a TxRun], beneficiary: &'a Address, split: Split) -> Vec<Vec<Item<'a>>> {
+/// The items of a contiguous part of the block by address bucket, and the
+/// fees its transactions owe the beneficiary, summed between the
+/// beneficiary's own writes (fees are credits, and a block pays one to the
+/// beneficiary per transaction: one item each would be a hot account's
+/// worth of items to group and fold).
+struct Scattered<'a> {
+    buckets: Vec<Vec<Item<'a>>>,
+    fees: Vec<U256>,
+}
+
+/// Refers to the items of `runs` (the `part`-th contiguous part of the
+/// block) from the address buckets, in transaction order: one streaming pass
+/// over the write sets and appends to a few thousand lists.
+fn scatter<'a>(runs: &[&'a TxRun], part: usize, beneficiary: &'a Address, split: Split) -> Scattered<'a> {
     let count = 1usize << split.bits;
     let per_bucket = runs.len() * 6 / count + 4;
     let mut buckets: Vec<Vec<Item<'a>>> = (0..count).map(|_| Vec::with_capacity(per_bucket)).collect();
+    let mut fees = Vec::new();
     let fee_bucket = split.bucket(beneficiary);
+    // Fees not yet in an item: they precede the beneficiary's next write.
+    let mut pending = U256::ZERO;
+    let flush = |pending: &mut U256, fees: &mut Vec<U256>, bucket: &mut Vec<Item<'a>>| {
+        if !pending.is_zero() {
+            bucket.push(Item::Fees(beneficiary, part as u32, fees.len() as u32));
+            fees.push(std::mem::take(pending));
+        }
+    };
     for run in runs {
         let mut bases = run.base_reads.iter().peekable();
         for (at, write) in run.writes.iter().enumerate() {
-            let bucket = &mut buckets[split.bucket(write.0.address())];
+            let index = split.bucket(write.0.address());
+            if index == fee_bucket && write.0.address() == beneficiary {
+                flush(&mut pending, &mut fees, &mut buckets[index]);
+            }
+            let bucket = &mut buckets[index];
             let mut before = None;
             let mut original = None;
             while let Some((_, value)) = bases.next_if(|(w, _)| *w as usize == at) {
@@ -263,11 +288,11 @@ fn scatter<'a>(runs: &[&'a TxRun], beneficiary: &'a Address, split: Split) -> Ve
                 bucket.push(Item::Original(write, fields));
             }
         }
-        if !run.fee.is_zero() {
-            buckets[fee_bucket].push(Item::Fee(beneficiary, &run.fee));
-        }
+        // A transaction's fee comes after its own writes.
+        pending = pending.saturating_add(run.fee);
     }
-    buckets
+    flush(&mut pending, &mut fees, &mut buckets[fee_bucket]);
+    Scattered { buckets, fees }
 }
 
 /// Folds the buckets of one shard and finalizes their accounts. `parts`
@@ -276,7 +301,7 @@ fn scatter<'a>(runs: &[&'a TxRun], beneficiary: &'a Address, split: Split) -> Ve
 /// nothing is looked up in a large table.
 fn fold_shard<'a, S: StateProvider>(
     base: &S,
-    parts: &[Vec<Vec<Item<'a>>>],
+    parts: &[Scattered<'a>],
     split: Split,
     shard: usize,
     hot_items: usize,
@@ -290,12 +315,12 @@ fn fold_shard<'a, S: StateProvider>(
     // At least one item per changed account (usually two or more): the
     // diffs are large, and growing the list would copy them.
     let shard_items: usize =
-        split.buckets(shard).map(|b| parts.iter().map(|part| part[b].len()).sum::<usize>()).sum();
+        split.buckets(shard).map(|b| parts.iter().map(|part| part.buckets[b].len()).sum::<usize>()).sum();
     diffs.reserve(shard_items / 2);
     for bucket in split.buckets(shard) {
         items.clear();
         for part in parts {
-            items.extend(&part[bucket]);
+            items.extend(&part.buckets[bucket]);
         }
         order.clear();
         order.extend(items.iter().enumerate().map(|(i, item)| {
@@ -322,12 +347,12 @@ fn fold_shard<'a, S: StateProvider>(
             let mut account = Folded::default();
             if end - i > BIG_ACCOUNT {
                 // Most of a contract's items are slot writes (the rest its
-                // account's base values and fees): sized for half the items
+                // account's base values): sized for half the items
                 // at once, the map grows at most once.
                 account.storage.reserve((end - i) / 2);
             }
             for (_, at) in &order[i..end] {
-                items[*at as usize].fold_into(&mut account);
+                items[*at as usize].fold_into(&mut account, parts);
             }
             i = end;
             let storage = std::mem::take(&mut account.storage);
@@ -393,6 +418,7 @@ struct HotPart<'a> {
 fn fold_hot<S: StateProvider>(
     base: &S,
     hot: &HotAccount<'_>,
+    scattered: &[Scattered<'_>],
     threads: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
     into: &mut Assembled,
@@ -431,7 +457,7 @@ fn fold_hot<S: StateProvider>(
         if matches!(item, Item::Write((Loc::Wipe(_), _), _)) {
             wiped_before = *at;
         }
-        item.fold_into(&mut account);
+        item.fold_into(&mut account, scattered);
     }
     let (original, info) = before_after(base, hot.address, &account)?;
     let keep_all = cached(&hot.address);
@@ -594,14 +620,14 @@ pub(crate) fn assemble<S: StateProvider>(
     let chunk = refs.len().div_ceil(threads).max(1);
     let parts = fan_out(threads, |k| {
         let part = refs.get(k * chunk..((k + 1) * chunk).min(refs.len())).unwrap_or_default();
-        scatter(part, beneficiary, split)
+        scatter(part, k, beneficiary, split)
     });
     let parts = &parts;
     if crate::timings() {
         eprintln!("assemble: scatter {:?}", t0.elapsed());
     }
     let t = std::time::Instant::now();
-    let items: usize = parts.iter().flatten().map(Vec::len).sum();
+    let items: usize = parts.iter().flat_map(|p| &p.buckets).map(Vec::len).sum();
     let hot = hot_items(items, threads);
     let shards = fan_out(threads, |k| fold_shard(base, parts, split, k, hot, cached));
     if crate::timings() {
@@ -616,7 +642,7 @@ pub(crate) fn assemble<S: StateProvider>(
     }
     let t = std::time::Instant::now();
     for hot in &hot {
-        fold_hot(base, hot, threads, cached, &mut out)?;
+        fold_hot(base, hot, parts, threads, cached, &mut out)?;
     }
     if crate::timings() {
         eprintln!("assemble: hot accounts {} {:?}", hot.len(), t.elapsed());
