@@ -265,7 +265,9 @@ impl MvMemory {
                 FbBuildHasher::default(),
                 shards,
             ),
-            slots: DashMap::with_capacity_and_hasher_and_shard_amount(txs, SlotHasher::default(), shards),
+            // Two slots per transaction: a token transfer writes two
+            // balances.
+            slots: DashMap::with_capacity_and_hasher_and_shard_amount(txs * 2, SlotHasher::default(), shards),
             any_wipe: AtomicBool::new(false),
             beneficiary,
             fees: Fees::new(txs),
