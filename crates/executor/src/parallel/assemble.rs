@@ -151,8 +151,8 @@ impl Split {
 }
 
 /// A write or a base read of a final incarnation, or the fees of
-/// consecutive transactions, referred to from its address bucket in transaction order (the sets stay where the
-/// executing threads left them).
+/// consecutive transactions, referred to from its address bucket in
+/// transaction order (the sets stay where the executing threads left them).
 #[derive(Clone, Copy)]
 enum Item<'a> {
     /// A write, with the slot's base value for a slot write whose writer
