@@ -217,17 +217,22 @@ pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
 }
 
 /// The base reads of an incarnation that the final state needs (those of
-/// the accounts and slots it wrote), each with the index of the write it
-/// belongs to (an account's first write, a slot's write: one write may
-/// have both), in write order; `writes` is sorted by [`write_order`].
+/// the accounts whose own fields it wrote, and of the slots it wrote), each
+/// with the index of the write it belongs to (an account's first write, a
+/// slot's write: one write may have both), in write order; `writes` is
+/// sorted by [`write_order`]. An account of which the incarnation wrote
+/// only slots (a token contract, written by most transactions of a block)
+/// is read from the base state once at the end instead.
 pub(crate) fn written_base_reads(
     reads: &mut Vec<(Address, BaseValue)>,
     writes: &[(Loc, Written)],
 ) -> Vec<(u32, BaseValue)> {
     let write_of = |(address, value): &(Address, BaseValue)| match value {
         BaseValue::Account(_) => {
+            // An account's own locations sort before its slots.
             let at = writes.partition_point(|(l, _)| l.address() < address);
-            writes.get(at).is_some_and(|(l, _)| l.address() == address).then_some(at)
+            let own = |(l, _): &(Loc, Written)| l.address() == address && !matches!(l, Loc::Storage(..));
+            writes.get(at).is_some_and(own).then_some(at)
         }
         BaseValue::Slot(key, _) => {
             writes.binary_search_by(|(l, _)| write_order(l).cmp(&(*address, 3, *key))).ok()
