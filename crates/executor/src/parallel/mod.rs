@@ -46,7 +46,10 @@ pub(crate) struct TxRun {
     /// is built by the thread that ran the incarnation, where the logs are
     /// still in cache.
     pub(crate) result: Result<TxOutcome, String>,
-    reads: Vec<(Loc, Observed)>,
+    /// `None`: not kept, as the incarnation is final (it started with every
+    /// lower transaction final, and no other thread runs); a validation of
+    /// it, which never happens then, would fail and re-execute it.
+    reads: Option<Vec<(Loc, Observed)>>,
     /// Sorted by [`assemble::write_order`].
     writes: Vec<(Loc, Written)>,
     /// Base-state values of the locations it wrote, with the index of the
@@ -99,6 +102,8 @@ struct Shared<'a, S> {
     scheduler: Scheduler,
     runs: Vec<RunSlot>,
     fatal: Mutex<Option<StateError>>,
+    /// One thread runs the block.
+    single: bool,
 }
 
 /// What one worker did (kept per thread: shared counters would be two more
@@ -265,7 +270,11 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             db.sources.sort_unstable();
             db.sources.dedup();
             let dependencies = db.sources.iter().map(|&d| d as u32).collect();
-            let reads = std::mem::take(&mut db.reads);
+            // One thread alone runs every incarnation with all lower ones
+            // final: its reads stay in the thread's list, reused, instead
+            // of being moved into the run.
+            let reads =
+                if self.single && committed.is_some() { None } else { Some(std::mem::take(&mut db.reads)) };
             let base_reads = assemble::written_base_reads(&mut db.base_reads, &writes);
             let mut slot = lock(&self.runs[tx]);
             self.mv.write(tx, incarnation, &writes);
@@ -291,7 +300,9 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         let valid = {
             let slot = lock(&self.runs[tx]);
             match slot.as_ref() {
-                Some(run) if run.incarnation == incarnation => reads_valid(&self.mv, tx, &run.reads),
+                Some(run) if run.incarnation == incarnation => {
+                    run.reads.as_ref().is_some_and(|reads| reads_valid(&self.mv, tx, reads))
+                }
                 _ => true,
             }
         };
@@ -324,6 +335,7 @@ pub(crate) fn run<S: StateProvider>(
         scheduler: Scheduler::new(txs.len()),
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),
         fatal: Mutex::new(None),
+        single: threads.clamp(1, txs.len().max(1)) == 1,
     };
     let threads = threads.clamp(1, txs.len().max(1));
     let t0 = std::time::Instant::now();
