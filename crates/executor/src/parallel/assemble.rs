@@ -156,20 +156,18 @@ impl Split {
 #[derive(Clone, Copy)]
 enum Item<'a> {
     /// A write, with the slot's base value for a slot write whose writer
-    /// read it from the base state.
-    Write(&'a (Loc, Written), Option<&'a U256>),
+    /// read it from the base state, and the account before the block for
+    /// the first write of an account whose writer read it from there.
+    Write(&'a (Loc, Written), Option<&'a U256>, Option<&'a Option<AccountFields>>),
     /// Fees credited to the beneficiary by consecutive transactions: the
     /// sum at an index of [`Scattered::fees`] of a part of the block.
     Fees(&'a Address, u32, u32),
-    /// The account before the block, as a writer of it read it (with the
-    /// write it belongs to, for the address).
-    Original(&'a (Loc, Written), &'a Option<AccountFields>),
 }
 
 impl Item<'_> {
     fn address(&self) -> &Address {
         match self {
-            Self::Write((loc, _), _) | Self::Original((loc, _), _) => loc.address(),
+            Self::Write((loc, _), ..) => loc.address(),
             Self::Fees(address, ..) => address,
         }
     }
@@ -179,14 +177,14 @@ impl Item<'_> {
     /// misses overlap; in the fold they would come one at a time.
     fn touch(&self) {
         match self {
-            Self::Write(w, before) => {
+            Self::Write(w, before, original) => {
                 std::hint::black_box(w.1);
                 if let Some(b) = before {
                     std::hint::black_box(b.as_limbs()[0]);
                 }
-            }
-            Self::Original(_, f) => {
-                std::hint::black_box(f.is_some());
+                if let Some(f) = original {
+                    std::hint::black_box(f.is_some());
+                }
             }
             Self::Fees(..) => {}
         }
@@ -196,11 +194,13 @@ impl Item<'_> {
     /// the block, which hold the fee sums.
     fn fold_into(&self, account: &mut Folded, parts: &[Scattered<'_>]) {
         match self {
-            Self::Write((loc, value), before) => account.apply_with_before(loc, value, *before),
-            Self::Fees(_, part, at) => account.add_credit(parts[*part as usize].fees[*at as usize]),
-            Self::Original(_, fields) => {
-                account.original.get_or_insert(**fields);
+            Self::Write((loc, value), before, original) => {
+                if let Some(fields) = original {
+                    account.original.get_or_insert(**fields);
+                }
+                account.apply_with_before(loc, value, *before);
             }
+            Self::Fees(_, part, at) => account.add_credit(parts[*part as usize].fees[*at as usize]),
         }
     }
 }
@@ -288,10 +288,7 @@ fn scatter<'a>(runs: &[&'a TxRun], part: usize, beneficiary: &'a Address, split:
                     BaseValue::Account(fields) => original = original.or(Some(fields)),
                 }
             }
-            bucket.push(Item::Write(write, before));
-            if let Some(fields) = original {
-                bucket.push(Item::Original(write, fields));
-            }
+            bucket.push(Item::Write(write, before, original));
         }
         // A transaction's fee comes after its own writes.
         pending = pending.saturating_add(run.fee);
@@ -443,12 +440,14 @@ fn fold_hot<S: StateProvider>(
             HotPart { slots: (0..ranges).map(|_| Vec::new()).collect(), own: Vec::new(), original: None };
         for (i, item) in mine.iter().enumerate() {
             let at = (first + i) as u32;
+            if let Item::Write(_, _, Some(fields)) = item {
+                part.original = part.original.or(Some(fields));
+            }
             match item {
-                Item::Write((Loc::Storage(_, key), Written::Storage(value)), before) => {
+                Item::Write((Loc::Storage(_, key), Written::Storage(value)), before, _) => {
                     let before = before.copied();
                     part.slots[range(key)].push(SlotWrite { key: *key, at, value: *value, before });
                 }
-                Item::Original(_, fields) => part.original = part.original.or(Some(fields)),
                 _ => part.own.push((at, *item)),
             }
         }
@@ -459,7 +458,7 @@ fn fold_hot<S: StateProvider>(
     // Slots written before the newest wipe (by position) were wiped.
     let mut wiped_before = 0u32;
     for (at, item) in parts.iter().flat_map(|p| &p.own) {
-        if matches!(item, Item::Write((Loc::Wipe(_), _), _)) {
+        if matches!(item, Item::Write((Loc::Wipe(_), _), ..)) {
             wiped_before = *at;
         }
         item.fold_into(&mut account, scattered);
