@@ -325,6 +325,7 @@ pub(crate) fn run<S: StateProvider>(
     threads: usize,
     cached: &(dyn Fn(&Address) -> bool + Sync),
 ) -> Result<ParallelRun, StateError> {
+    let threads = threads.clamp(1, txs.len().max(1));
     let shared = Shared {
         base,
         txs,
@@ -335,9 +336,8 @@ pub(crate) fn run<S: StateProvider>(
         scheduler: Scheduler::new(txs.len()),
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),
         fatal: Mutex::new(None),
-        single: threads.clamp(1, txs.len().max(1)) == 1,
+        single: threads == 1,
     };
-    let threads = threads.clamp(1, txs.len().max(1));
     let t0 = std::time::Instant::now();
     let counts = pool::fan_out(threads, |_| shared.worker());
     let executions: usize = counts.iter().map(|c| c.executions).sum();
