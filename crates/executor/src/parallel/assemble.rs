@@ -374,13 +374,19 @@ const BIG_ACCOUNT: usize = 64;
 /// Items of one account beyond which its slots are folded by all threads
 /// (a token or pool contract that most of the block writes to would
 /// otherwise leave one thread folding alone): a quarter of a thread's
-/// share, and at least 32. One thread has nothing to split.
+/// share, and at least 32. One thread has nothing to split, but a very
+/// large account still folds faster that way, from compact copies of its
+/// slot writes sorted by key, than into a map of its slots (erc20's token
+/// at 1 thread: 74,000 slot writes, 19.5-22 ms -> 17.5-20.5 ms).
 fn hot_items(items: usize, threads: usize) -> usize {
     if threads <= 1 {
-        return usize::MAX;
+        return ONE_THREAD_HOT_ITEMS;
     }
     (items / (threads * 4)).max(32)
 }
+
+/// Items beyond which one thread folds an account as a hot one.
+const ONE_THREAD_HOT_ITEMS: usize = 4096;
 
 /// Items of a hot account from which its slots are split over threads
 /// (below, the threads would cost more than they save).
