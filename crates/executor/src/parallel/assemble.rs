@@ -150,9 +150,10 @@ impl Split {
     }
 }
 
-/// A write or a base read of a final incarnation, or the fees of
-/// consecutive transactions, referred to from its address bucket in
-/// transaction order (the sets stay where the executing threads left them).
+/// A write of a final incarnation (with the base values its writer read
+/// there), or the fees of consecutive transactions, referred to from its
+/// address bucket in transaction order (the sets stay where the executing
+/// threads left them).
 #[derive(Clone, Copy)]
 enum Item<'a> {
     /// A write, with the slot's base value for a slot write whose writer
@@ -219,8 +220,7 @@ pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
 /// The base reads of an incarnation that the final state needs (those of
 /// the accounts whose own fields it wrote, and of the slots it wrote), each
 /// with the index of the write it belongs to (an account's first write, a
-/// slot's write: one write may have both), in write order; `writes` is
-/// sorted by [`write_order`]. An account of which the incarnation wrote
+/// slot's write), in write order; `writes` is sorted by [`write_order`]. An account of which the incarnation wrote
 /// only slots (a token contract, written by most transactions of a block)
 /// is read from the base state once at the end instead.
 pub(crate) fn written_base_reads(
@@ -348,9 +348,9 @@ fn fold_shard<'a, S: StateProvider>(
             }
             let mut account = Folded::default();
             if end - i > BIG_ACCOUNT {
-                // Most of a contract's items are slot writes (the rest its
-                // account's base values): sized for half the items
-                // at once, the map grows at most once.
+                // Most of a contract's items are slot writes (the rest
+                // writes of its own fields): sized for half the items at
+                // once, the map grows at most once.
                 account.storage.reserve((end - i) / 2);
             }
             for (_, at) in &order[i..end] {
