@@ -121,7 +121,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl<'a, S: StateProvider> Shared<'a, S> {
-    fn worker(&'a self) -> Counts {
+    /// Worker `w`'s loop.
+    fn worker(&'a self, w: usize) -> Counts {
         let mut counts = Counts::default();
         let db = TxDb {
             base: self.base,
@@ -144,14 +145,14 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         let mut task = None;
         let mut idle = 0u32;
         while !self.scheduler.done() {
-            task = match task.or_else(|| self.scheduler.next_task()) {
+            task = match task.or_else(|| self.scheduler.next_task(w)) {
                 Some(Task::Execute(tx, inc)) => {
                     idle = 0;
-                    self.execute(&mut evm, tx, inc, &mut counts)
+                    self.execute(&mut evm, w, tx, inc, &mut counts)
                 }
                 Some(Task::Validate(tx, inc)) => {
                     idle = 0;
-                    self.validate(tx, inc, &mut counts)
+                    self.validate(w, tx, inc, &mut counts)
                 }
                 None => {
                     // Waiting for another thread's transaction: spin a
@@ -173,6 +174,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
     fn execute(
         &self,
         evm: &mut WorkerEvm<'a, S>,
+        w: usize,
         tx: usize,
         incarnation: u32,
         counts: &mut Counts,
@@ -199,7 +201,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             let db = &mut evm.ctx.journaled_state.database;
             let (result, writes, fee) = match result {
                 Err(EVMError::Database(ReadError::Blocked(blocking))) => {
-                    if self.scheduler.add_dependency(tx, blocking) {
+                    if self.scheduler.add_dependency(w, tx, blocking) {
                         return None;
                     }
                     continue;
@@ -236,7 +238,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                         };
                         match loaded {
                             Err(ReadError::Blocked(blocking)) => {
-                                if self.scheduler.add_dependency(tx, blocking) {
+                                if self.scheduler.add_dependency(w, tx, blocking) {
                                     return None;
                                 }
                                 continue;
@@ -291,11 +293,11 @@ impl<'a, S: StateProvider> Shared<'a, S> {
             let run = TxRun { incarnation, result, reads, writes, base_reads, fee, dependencies, deployed };
             *slot = Some(run);
             drop(slot);
-            return self.scheduler.finish_execution(tx, incarnation, wrote_new, committed);
+            return self.scheduler.finish_execution(w, tx, incarnation, wrote_new, committed);
         }
     }
 
-    fn validate(&self, tx: usize, incarnation: u32, counts: &mut Counts) -> Option<Task> {
+    fn validate(&self, w: usize, tx: usize, incarnation: u32, counts: &mut Counts) -> Option<Task> {
         counts.validations += 1;
         let valid = {
             let slot = lock(&self.runs[tx]);
@@ -310,7 +312,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
         if aborted && let Some(run) = lock(&self.runs[tx]).as_ref() {
             self.mv.mark_estimate(tx, &run.writes);
         }
-        self.scheduler.finish_validation(tx, aborted)
+        self.scheduler.finish_validation(w, tx, aborted)
     }
 }
 
@@ -333,13 +335,13 @@ pub(crate) fn run<S: StateProvider>(
         block,
         mv: MvMemory::new(txs.len(), block.beneficiary),
         codes: Codes::default(),
-        scheduler: Scheduler::new(txs.len()),
+        scheduler: Scheduler::new(txs.len(), threads),
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),
         fatal: Mutex::new(None),
         single: threads == 1,
     };
     let t0 = std::time::Instant::now();
-    let counts = pool::fan_out(threads, |_| shared.worker());
+    let counts = pool::fan_out(threads, |w| shared.worker(w));
     let executions: usize = counts.iter().map(|c| c.executions).sum();
     let validations: usize = counts.iter().map(|c| c.validations).sum();
     if let Some(e) = lock(&shared.fatal).take() {

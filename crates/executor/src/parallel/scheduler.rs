@@ -42,22 +42,28 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The counters of the scheduler, on one cache line of their own.
+/// The indices of the scheduler, on one cache line of their own.
 ///
-/// Claiming a task touches several of them in a row (the active count and
-/// an index, then an index and the active count again when it finishes),
-/// so together they move between cores once per step instead of once per
-/// counter. When the cores sit far apart (a transfer measured at 180 ns
-/// one way on the 2-core machine in one of its placements) each transfer
-/// costs a tenth of a plain value transfer's execution.
+/// Claiming a task touches several of them in a row, so together they move
+/// between cores once per step instead of once per counter. When the cores
+/// sit far apart (a transfer measured at 180 ns one way on the 2-core
+/// machine in one of its placements) each transfer costs a tenth of a plain
+/// value transfer's execution.
 #[derive(Debug)]
 #[repr(align(128))]
 struct Counters {
     execution_idx: AtomicUsize,
     validation_idx: AtomicUsize,
     decrease_cnt: AtomicUsize,
-    active_tasks: AtomicUsize,
 }
+
+/// The tasks one worker has in progress, on a line of its own: only that
+/// worker changes it (twice per task), and others read it only when they
+/// look for the end of the block. One count shared by all workers was a
+/// line that moved between cores twice per transaction.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Active(AtomicUsize);
 
 /// The end flag, on a line of its own: every worker reads it before each
 /// task, and on the counters' line each read would fetch the line the
@@ -72,19 +78,22 @@ pub(crate) struct Scheduler {
     len: usize,
     counters: Counters,
     done: Done,
+    /// Per worker.
+    active: Box<[Active]>,
     txs: Vec<TxSlot>,
 }
 
 impl Scheduler {
-    pub(crate) fn new(len: usize) -> Self {
+    /// A scheduler of `len` transactions for `workers` workers.
+    pub(crate) fn new(len: usize, workers: usize) -> Self {
         Self {
             len,
             counters: Counters {
                 execution_idx: AtomicUsize::new(0),
                 validation_idx: AtomicUsize::new(0),
                 decrease_cnt: AtomicUsize::new(0),
-                active_tasks: AtomicUsize::new(0),
             },
+            active: (0..workers.max(1)).map(|_| Active::default()).collect(),
             done: Done(AtomicBool::new(len == 0)),
             txs: (0..len)
                 .map(|_| {
@@ -130,17 +139,38 @@ impl Scheduler {
         self.counters.decrease_cnt.fetch_add(1, SeqCst);
     }
 
+    /// Worker `w` starts a task.
+    fn begin(&self, w: usize) {
+        self.active[w].0.fetch_add(1, SeqCst);
+    }
+
+    /// Worker `w` finished a task.
+    fn end(&self, w: usize) {
+        self.active[w].0.fetch_sub(1, SeqCst);
+    }
+
+    /// Tasks in progress on all workers. The counts are read one after
+    /// another, not as one snapshot: a task that starts after its worker's
+    /// count was read claimed an index that was below the block's end when
+    /// it claimed it, and any index below the end after the reader saw both
+    /// indices at the end was pulled back by a decrease the reader counts.
+    fn active_tasks(&self) -> usize {
+        self.active.iter().map(|a| a.0.load(SeqCst)).sum()
+    }
+
     fn check_done(&self) {
         let observed = self.counters.decrease_cnt.load(SeqCst);
         if self.counters.execution_idx.load(SeqCst).min(self.counters.validation_idx.load(SeqCst)) >= self.len
-            && self.counters.active_tasks.load(SeqCst) == 0
+            && self.active_tasks() == 0
             && observed == self.counters.decrease_cnt.load(SeqCst)
         {
             self.done.0.store(true, SeqCst);
         }
     }
 
-    fn try_incarnate(&self, tx: usize) -> Option<Task> {
+    /// Starts `tx`'s execution if it is ready; worker `w` has begun a task
+    /// for it, which ends here if it is not.
+    fn try_incarnate(&self, w: usize, tx: usize) -> Option<Task> {
         if tx < self.len {
             let mut s = lock(&self.txs[tx].0);
             if s.status == Status::ReadyToExecute {
@@ -148,25 +178,25 @@ impl Scheduler {
                 return Some(Task::Execute(tx, s.incarnation));
             }
         }
-        self.counters.active_tasks.fetch_sub(1, SeqCst);
+        self.end(w);
         None
     }
 
-    fn next_version_to_execute(&self) -> Option<Task> {
+    fn next_version_to_execute(&self, w: usize) -> Option<Task> {
         if self.counters.execution_idx.load(SeqCst) >= self.len {
             self.check_done();
             return None;
         }
-        self.counters.active_tasks.fetch_add(1, SeqCst);
+        self.begin(w);
         let idx = self.counters.execution_idx.fetch_add(1, SeqCst);
-        self.try_incarnate(idx)
+        self.try_incarnate(w, idx)
     }
 
     /// Claims the validation of the transaction at the validation index
     /// if it has executed. The index does not pass a transaction that is
     /// still executing: when that one finishes it would have to pull the
     /// index back and revalidate everything validated above it.
-    fn next_version_to_validate(&self) -> Option<Task> {
+    fn next_version_to_validate(&self, w: usize) -> Option<Task> {
         let idx = self.counters.validation_idx.load(SeqCst);
         if idx >= self.len {
             self.check_done();
@@ -176,27 +206,28 @@ impl Scheduler {
         if s.status != Status::Executed {
             return None;
         }
-        self.counters.active_tasks.fetch_add(1, SeqCst);
+        self.begin(w);
         if self.counters.validation_idx.compare_exchange(idx, idx + 1, SeqCst, SeqCst).is_ok() {
             return Some(Task::Validate(idx, s.incarnation));
         }
-        self.counters.active_tasks.fetch_sub(1, SeqCst);
+        self.end(w);
         None
     }
 
-    /// The next task, validation first when it is behind execution.
-    pub(crate) fn next_task(&self) -> Option<Task> {
+    /// The next task for worker `w`, validation first when it is behind
+    /// execution.
+    pub(crate) fn next_task(&self, w: usize) -> Option<Task> {
         if self.counters.validation_idx.load(SeqCst) < self.counters.execution_idx.load(SeqCst)
-            && let Some(task) = self.next_version_to_validate()
+            && let Some(task) = self.next_version_to_validate(w)
         {
             return Some(task);
         }
-        self.next_version_to_execute()
+        self.next_version_to_execute(w)
     }
 
     /// Suspends `tx` until `blocking` finishes executing. Returns `false` if
     /// `blocking` already finished (then `tx` should re-execute at once).
-    pub(crate) fn add_dependency(&self, tx: usize, blocking: usize) -> bool {
+    pub(crate) fn add_dependency(&self, w: usize, tx: usize, blocking: usize) -> bool {
         let mut b = lock(&self.txs[blocking].0);
         if b.status == Status::Executed {
             return false;
@@ -207,7 +238,7 @@ impl Scheduler {
         }
         b.dependents.push(tx);
         drop(b);
-        self.counters.active_tasks.fetch_sub(1, SeqCst);
+        self.end(w);
         true
     }
 
@@ -244,9 +275,9 @@ impl Scheduler {
     pub(crate) fn prefix_committed(&self, tx: usize) -> Option<usize> {
         let c = &self.counters;
         let decreases = c.decrease_cnt.load(SeqCst);
-        let committed = c.active_tasks.load(SeqCst) == 1
-            && c.execution_idx.load(SeqCst) == tx + 1
+        let committed = c.execution_idx.load(SeqCst) == tx + 1
             && c.validation_idx.load(SeqCst) == tx
+            && self.active_tasks() == 1
             && c.decrease_cnt.load(SeqCst) == decreases;
         committed.then_some(decreases)
     }
@@ -258,6 +289,7 @@ impl Scheduler {
     /// at it and nothing was aborted since.
     pub(crate) fn finish_execution(
         &self,
+        w: usize,
         tx: usize,
         incarnation: u32,
         wrote_new_location: bool,
@@ -278,7 +310,7 @@ impl Scheduler {
             // counted yet comes after the move and pulls the index back to
             // `tx` or below, so `tx` is validated again.
             if self.counters.decrease_cnt.load(SeqCst) == decreases {
-                self.counters.active_tasks.fetch_sub(1, SeqCst);
+                self.end(w);
                 return None;
             }
             return Some(Task::Validate(tx, incarnation));
@@ -294,7 +326,7 @@ impl Scheduler {
             // here, where its reads and writes are still in cache.
             return Some(Task::Validate(tx, incarnation));
         }
-        self.counters.active_tasks.fetch_sub(1, SeqCst);
+        self.end(w);
         None
     }
 
@@ -327,7 +359,7 @@ impl Scheduler {
     }
 
     /// Validation of `tx` finished; after an abort, returns its re-execution.
-    pub(crate) fn finish_validation(&self, tx: usize, aborted: bool) -> Option<Task> {
+    pub(crate) fn finish_validation(&self, w: usize, tx: usize, aborted: bool) -> Option<Task> {
         if aborted {
             {
                 let mut s = lock(&self.txs[tx].0);
@@ -336,10 +368,10 @@ impl Scheduler {
             }
             self.decrease_validation_idx(tx + 1);
             if self.counters.execution_idx.load(SeqCst) > tx {
-                return self.try_incarnate(tx);
+                return self.try_incarnate(w, tx);
             }
         }
-        self.counters.active_tasks.fetch_sub(1, SeqCst);
+        self.end(w);
         None
     }
 }
