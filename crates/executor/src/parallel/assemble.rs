@@ -409,7 +409,7 @@ struct SlotWrite {
 }
 
 /// What one thread found in its contiguous part of a hot account's items:
-/// the slot writes per key range (in position order), the account's own
+/// the slot writes per key list (in position order; see [`fold_hot`]), the account's own
 /// items with their positions, and the first base value of the account.
 struct HotPart<'a> {
     slots: Vec<Vec<SlotWrite>>,
@@ -418,8 +418,9 @@ struct HotPart<'a> {
 }
 
 /// Folds a hot account on `threads` threads. Each thread first copies the
-/// slot writes of a contiguous part of the items into per-key-range lists
-/// (every write set is read once, by one thread); the account's own
+/// slot writes of a contiguous part of the items into lists by key (every
+/// write set is read once, by one thread; a key range is one or more
+/// consecutive lists); the account's own
 /// locations are then folded here; then each thread folds one key range
 /// and builds its part of the account's sorted storage (the ranges are in
 /// key order, so the parts concatenate).
@@ -482,10 +483,12 @@ fn fold_hot<S: StateProvider>(
     let exists = info.is_some();
     let parts = &parts;
     let storage = fan_out(ranges, |k| -> Result<Vec<(U256, U256)>, StateError> {
-        let mut out = Vec::new();
+        let lists = k * lists_per_range..(k + 1) * lists_per_range;
+        let in_range: usize = parts.iter().flat_map(|p| &p.slots[lists.clone()]).map(Vec::len).sum();
+        let mut out = Vec::with_capacity(in_range / 2 + 1);
         let mut writes: Vec<&SlotWrite> = Vec::new();
         let mut order: Vec<(U256, u32)> = Vec::new();
-        for l in k * lists_per_range..(k + 1) * lists_per_range {
+        for l in lists {
             // Position order within each list and across the parts.
             writes.clear();
             writes.extend(parts.iter().flat_map(|p| &p.slots[l]).filter(|w| w.at >= wiped_before));
