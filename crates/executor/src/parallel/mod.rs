@@ -16,6 +16,7 @@ mod handler;
 mod mv;
 mod pool;
 mod scheduler;
+mod table;
 mod writes;
 
 use crate::{StateError, StateProvider};
@@ -279,7 +280,7 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                 if self.single && committed.is_some() { None } else { Some(std::mem::take(&mut db.reads)) };
             let base_reads = assemble::written_base_reads(&mut db.base_reads, &writes);
             let mut slot = lock(&self.runs[tx]);
-            self.mv.write(tx, incarnation, &writes);
+            self.mv.write(w, tx, incarnation, &writes);
             self.mv.pay_fee(tx, incarnation, fee);
             // The previous incarnation is looked at where it lies (a run is
             // over 500 bytes: moving it out and back costs cache misses).
@@ -333,7 +334,7 @@ pub(crate) fn run<S: StateProvider>(
         txs,
         cfg,
         block,
-        mv: MvMemory::new(txs.len(), block.beneficiary),
+        mv: MvMemory::new(txs.len(), block.beneficiary, threads),
         codes: Codes::default(),
         scheduler: Scheduler::new(txs.len(), threads),
         runs: txs.iter().map(|_| Mutex::new(None)).collect(),

@@ -9,13 +9,20 @@
 use super::{
     fees::{Fee, Fees},
     filter::Filter,
+    table::Table,
 };
 use alloy_primitives::{Address, B256, U256, map::FbBuildHasher};
-use dashmap::DashMap;
 use std::{
     hash::{BuildHasher, Hash, Hasher},
-    sync::atomic::{AtomicBool, Ordering},
+    sync::{
+        Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
 };
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A piece of state that transactions read and write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,8 +245,8 @@ type SlotHasher = alloy_primitives::map::DefaultHashBuilder;
 
 /// The multi-version data structure.
 pub(crate) struct MvMemory {
-    accounts: DashMap<Address, AccountVersions, FbBuildHasher<20>>,
-    slots: DashMap<SlotKey, Versions, SlotHasher>,
+    accounts: Table<Address, AccountVersions>,
+    slots: Table<SlotKey, Versions>,
     /// Some transaction wrote a wipe (reads of slots must then look for one).
     any_wipe: AtomicBool,
     /// The block beneficiary, whose balance also has a credit per
@@ -255,19 +262,14 @@ pub(crate) struct MvMemory {
 }
 
 impl MvMemory {
-    /// Memory for a block of `txs` transactions (sized up front: a growing
-    /// table rehashes everything it holds).
-    pub(crate) fn new(txs: usize, beneficiary: Address) -> Self {
-        let shards = (std::thread::available_parallelism().map_or(1, usize::from) * 16).next_power_of_two();
+    /// Memory for a block of `txs` transactions written by `workers`
+    /// workers (the tables' buckets are sized up front).
+    pub(crate) fn new(txs: usize, beneficiary: Address, workers: usize) -> Self {
         Self {
-            accounts: DashMap::with_capacity_and_hasher_and_shard_amount(
-                txs * 2,
-                FbBuildHasher::default(),
-                shards,
-            ),
+            accounts: Table::new(txs * 2, workers),
             // Two slots per transaction: a token transfer writes two
             // balances.
-            slots: DashMap::with_capacity_and_hasher_and_shard_amount(txs * 2, SlotHasher::default(), shards),
+            slots: Table::new(txs * 2, workers),
             any_wipe: AtomicBool::new(false),
             beneficiary,
             fees: Fees::new(txs),
@@ -278,12 +280,22 @@ impl MvMemory {
         }
     }
 
-    fn may_have_account(&self, address: &Address) -> bool {
-        self.account_filter.may_contain(self.account_hasher.hash_one(address))
+    /// The entry of an account, if some transaction may have written it.
+    fn account(&self, address: &Address) -> Option<MutexGuard<'_, AccountVersions>> {
+        let hash = self.account_hasher.hash_one(address);
+        if !self.account_filter.may_contain(hash) {
+            return None;
+        }
+        self.accounts.get(address, hash).map(lock)
     }
 
-    fn may_have_slot(&self, key: &SlotKey) -> bool {
-        self.slot_filter.may_contain(self.slot_hasher.hash_one(key))
+    /// The entry of a slot, if some transaction may have written it.
+    fn slot(&self, key: &SlotKey) -> Option<MutexGuard<'_, Versions>> {
+        let hash = self.slot_hasher.hash_one(key);
+        if !self.slot_filter.may_contain(hash) {
+            return None;
+        }
+        self.slots.get(key, hash).map(lock)
     }
 
     /// Records the fee `tx`'s incarnation owes the beneficiary (a credit
@@ -317,22 +329,24 @@ impl MvMemory {
         Ok(read)
     }
 
-    /// Publishes the writes of `tx`'s incarnation, sorted by address with
-    /// an account's own locations before its slots: one table lookup per
-    /// written account.
-    pub(crate) fn write(&self, tx: usize, incarnation: u32, writes: &[(Loc, Written)]) {
+    /// Publishes the writes of `tx`'s incarnation (run by `worker`), sorted
+    /// by address with an account's own locations before its slots: one
+    /// table lookup per written account.
+    pub(crate) fn write(&self, worker: usize, tx: usize, incarnation: u32, writes: &[(Loc, Written)]) {
         let tx = tx as u32;
         let mut i = 0;
         while let Some((loc, value)) = writes.get(i) {
             if let Loc::Storage(address, key) = loc {
                 let key = SlotKey(*address, *key);
-                self.slots.entry(key).or_default().insert(tx, Entry { incarnation, value: *value });
-                self.slot_filter.insert(self.slot_hasher.hash_one(key));
+                let hash = self.slot_hasher.hash_one(key);
+                lock(self.slots.get_or_insert(worker, key, hash)).insert(tx, Entry { incarnation, value: *value });
+                self.slot_filter.insert(hash);
                 i += 1;
                 continue;
             }
             let address = *loc.address();
-            let mut account = self.accounts.entry(address).or_default();
+            let hash = self.account_hasher.hash_one(address);
+            let mut account = lock(self.accounts.get_or_insert(worker, address, hash));
             while let Some((loc, value)) = writes.get(i)
                 && !matches!(loc, Loc::Storage(..))
                 && *loc.address() == address
@@ -344,7 +358,7 @@ impl MvMemory {
                 i += 1;
             }
             drop(account);
-            self.account_filter.insert(self.account_hasher.hash_one(address));
+            self.account_filter.insert(hash);
         }
     }
 
@@ -352,10 +366,10 @@ impl MvMemory {
     pub(crate) fn remove(&self, loc: &Loc, tx: usize) {
         let tx = tx as u32;
         if let Loc::Storage(address, key) = loc {
-            if let Some(mut v) = self.slots.get_mut(&SlotKey(*address, *key)) {
+            if let Some(mut v) = self.slot(&SlotKey(*address, *key)) {
                 v.remove(tx);
             }
-        } else if let Some(mut account) = self.accounts.get_mut(loc.address()) {
+        } else if let Some(mut account) = self.account(loc.address()) {
             account.of(loc).remove(tx);
         }
     }
@@ -371,10 +385,10 @@ impl MvMemory {
                 }
             };
             if let Loc::Storage(address, key) = loc {
-                if let Some(mut v) = self.slots.get_mut(&SlotKey(*address, *key)) {
+                if let Some(mut v) = self.slot(&SlotKey(*address, *key)) {
                     estimate(&mut v);
                 }
-            } else if let Some(mut account) = self.accounts.get_mut(loc.address()) {
+            } else if let Some(mut account) = self.account(loc.address()) {
                 estimate(account.of(loc));
             }
         }
@@ -385,18 +399,11 @@ impl MvMemory {
     pub(crate) fn read(&self, loc: &Loc, tx: usize) -> Resolved<(u32, Written)> {
         match loc {
             Loc::Storage(address, key) => {
-                let key = SlotKey(*address, *key);
-                if !self.may_have_slot(&key) {
-                    return Resolved::Base;
-                }
-                self.slots.get(&key).map_or(Resolved::Base, |v| v.read(tx))
+                self.slot(&SlotKey(*address, *key)).map_or(Resolved::Base, |v| v.read(tx))
             }
             Loc::Wipe(_) if !self.any_wipe.load(Ordering::Acquire) => Resolved::Base,
             Loc::Account(a) | Loc::Wipe(a) | Loc::Balance(a) => {
-                if !self.may_have_account(a) {
-                    return Resolved::Base;
-                }
-                let Some(account) = self.accounts.get(a) else { return Resolved::Base };
+                let Some(account) = self.account(a) else { return Resolved::Base };
                 match loc {
                     Loc::Account(_) => account.meta.read(tx),
                     Loc::Balance(_) => account.balance.read(tx),
@@ -409,8 +416,7 @@ impl MvMemory {
     /// The balance below `tx`: credits are summed down to the newest
     /// absolute value. `Err` names a blocking ESTIMATE.
     pub(crate) fn read_balance(&self, address: Address, tx: usize) -> Result<BalanceRead, usize> {
-        let entry = if self.may_have_account(&address) { self.accounts.get(&address) } else { None };
-        let read = entry.map_or(Ok(BalanceRead::default()), |a| a.balance.read_balance(tx));
+        let read = self.account(&address).map_or(Ok(BalanceRead::default()), |a| a.balance.read_balance(tx));
         if address == self.beneficiary { self.add_fees(read?, tx) } else { read }
     }
 
@@ -420,8 +426,7 @@ impl MvMemory {
         address: Address,
         tx: usize,
     ) -> (Resolved<(u32, Written)>, Result<BalanceRead, usize>) {
-        let entry = if self.may_have_account(&address) { self.accounts.get(&address) } else { None };
-        let (meta, balance) = match entry {
+        let (meta, balance) = match self.account(&address) {
             None => (Resolved::Base, Ok(BalanceRead::default())),
             Some(a) => (a.meta.read(tx), a.balance.read_balance(tx)),
         };
