@@ -339,7 +339,8 @@ impl MvMemory {
             if let Loc::Storage(address, key) = loc {
                 let key = SlotKey(*address, *key);
                 let hash = self.slot_hasher.hash_one(key);
-                lock(self.slots.get_or_insert(worker, key, hash)).insert(tx, Entry { incarnation, value: *value });
+                lock(self.slots.get_or_insert(worker, key, hash))
+                    .insert(tx, Entry { incarnation, value: *value });
                 self.slot_filter.insert(hash);
                 i += 1;
                 continue;

@@ -94,7 +94,8 @@ impl<K: Copy + Eq, V: Default> Table<K, V> {
             let (new, node) = *mine.get_or_insert_with(|| {
                 let arena = worker.min(self.arenas.len() - 1);
                 let nodes = &self.arenas[arena];
-                let index = nodes.push(Node { key, next: AtomicU64::new(0), value: Mutex::new(V::default()) });
+                let index =
+                    nodes.push(Node { key, next: AtomicU64::new(0), value: Mutex::new(V::default()) });
                 (((arena as u64 + 1) << INDEX_BITS) | index as u64, &nodes[index])
             });
             // On failure another node was linked here: walk on from it (it
