@@ -260,14 +260,14 @@ impl<'a, S: StateProvider> Shared<'a, S> {
                         beneficiary: self.block.beneficiary,
                         fee: handler.fee.get(),
                     };
-                    let (mut w, fee) = writes::write_set(state, &cx, &self.codes, &mut deployed);
+                    let (mut set, fee) = writes::write_set(state, &cx, &self.codes, &mut deployed);
                     if cleared {
-                        w.push((Loc::Account(beneficiary), Written::Account(None)));
-                        w.push((Loc::Balance(beneficiary), Written::Balance(U256::ZERO)));
-                        w.push((Loc::Wipe(beneficiary), Written::Wipe));
+                        set.push((Loc::Account(beneficiary), Written::Account(None)));
+                        set.push((Loc::Balance(beneficiary), Written::Balance(U256::ZERO)));
+                        set.push((Loc::Wipe(beneficiary), Written::Wipe));
                     }
-                    w.sort_unstable_by_key(|(loc, _)| assemble::write_order(loc));
-                    (Ok(r), w, fee)
+                    set.sort_unstable_by_key(|(loc, _)| assemble::write_order(loc));
+                    (Ok(r), set, fee)
                 }
             };
             db.sources.sort_unstable();
