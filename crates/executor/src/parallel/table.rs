@@ -55,9 +55,14 @@ impl<K: Copy + Eq, V: Default> Table<K, V> {
         }
     }
 
+    /// The node a link names, `None` for the end of a chain. A link is
+    /// published only after its node is in the arena, so a link that names
+    /// no node is a broken invariant: it panics (rather than ending a chain
+    /// early, which would lose entries, or spinning on a link that can
+    /// never be swapped).
     fn node(&self, link: u64) -> Option<&Node<K, V>> {
         let arena = (link >> INDEX_BITS).checked_sub(1)?;
-        self.arenas.get(arena as usize)?.get((link & ((1 << INDEX_BITS) - 1)) as usize)
+        Some(&self.arenas[arena as usize][(link & ((1 << INDEX_BITS) - 1)) as usize])
     }
 
     fn head(&self, hash: u64) -> &AtomicU64 {
