@@ -220,9 +220,10 @@ pub(crate) fn write_order(loc: &Loc) -> (Address, u8, U256) {
 /// The base reads of an incarnation that the final state needs (those of
 /// the accounts whose own fields it wrote, and of the slots it wrote), each
 /// with the index of the write it belongs to (an account's first write, a
-/// slot's write), in write order; `writes` is sorted by [`write_order`]. An account of which the incarnation wrote
-/// only slots (a token contract, written by most transactions of a block)
-/// is read from the base state once at the end instead.
+/// slot's write), in write order; `writes` is sorted by [`write_order`].
+/// An account of which the incarnation wrote only slots (a token contract,
+/// written by most transactions of a block) is read from the base state
+/// once at the end instead.
 pub(crate) fn written_base_reads(
     reads: &mut Vec<(Address, BaseValue)>,
     writes: &[(Loc, Written)],
@@ -409,8 +410,9 @@ struct SlotWrite {
 }
 
 /// What one thread found in its contiguous part of a hot account's items:
-/// the slot writes per key list (in position order; see [`fold_hot`]), the account's own
-/// items with their positions, and the first base value of the account.
+/// the slot writes per key list (in position order; see [`fold_hot`]), the
+/// account's own items with their positions, and the first base value of
+/// the account.
 struct HotPart<'a> {
     slots: Vec<Vec<SlotWrite>>,
     own: Vec<(u32, Item<'a>)>,
@@ -420,10 +422,10 @@ struct HotPart<'a> {
 /// Folds a hot account on `threads` threads. Each thread first copies the
 /// slot writes of a contiguous part of the items into lists by key (every
 /// write set is read once, by one thread; a key range is one or more
-/// consecutive lists); the account's own
-/// locations are then folded here; then each thread folds one key range
-/// and builds its part of the account's sorted storage (the ranges are in
-/// key order, so the parts concatenate).
+/// consecutive lists); the account's own locations are then folded here;
+/// then each thread folds one key range and builds its part of the
+/// account's sorted storage (the ranges are in key order, so the parts
+/// concatenate).
 fn fold_hot<S: StateProvider>(
     base: &S,
     hot: &HotAccount<'_>,

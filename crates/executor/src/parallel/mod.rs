@@ -117,7 +117,9 @@ struct Counts {
 
 type WorkerEvm<'a, S> = MainnetEvm<MainnetContext<TxDb<'a, S>>>;
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks `m`; a lock poisoned by a panicking worker is taken anyway (the
+/// panic itself reaches the caller).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 

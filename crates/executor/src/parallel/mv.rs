@@ -9,20 +9,17 @@
 use super::{
     fees::{Fee, Fees},
     filter::Filter,
+    lock,
     table::Table,
 };
 use alloy_primitives::{Address, B256, U256, map::FbBuildHasher};
 use std::{
     hash::{BuildHasher, Hash, Hasher},
     sync::{
-        Mutex, MutexGuard, PoisonError,
+        MutexGuard,
         atomic::{AtomicBool, Ordering},
     },
 };
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// A piece of state that transactions read and write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

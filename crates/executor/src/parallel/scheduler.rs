@@ -2,8 +2,9 @@
 //! validation tasks in transaction order; a transaction that reads an
 //! ESTIMATE waits for its writer instead of re-running blindly.
 
+use super::lock;
 use std::sync::{
-    Mutex, MutexGuard, PoisonError,
+    Mutex,
     atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst},
 };
 
@@ -37,10 +38,6 @@ struct TxState {
 #[derive(Debug)]
 #[repr(align(64))]
 struct TxSlot(Mutex<TxState>);
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The indices of the scheduler, on one cache line of their own.
 ///

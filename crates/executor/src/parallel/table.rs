@@ -114,23 +114,22 @@ impl<K: Copy + Eq, V: Default> Table<K, V> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::sync::PoisonError;
+    use super::{super::lock, *};
 
     #[test]
     fn finds_what_was_inserted_and_nothing_else() {
         let table: Table<u64, u64> = Table::new(8, 1);
         // Hash 0 for every key: one long chain.
         for k in 0..100u64 {
-            *table.get_or_insert(0, k, 0).lock().unwrap_or_else(PoisonError::into_inner) = k * 2;
+            *lock(table.get_or_insert(0, k, 0)) = k * 2;
         }
         for k in 0..100u64 {
-            let v = table.get(&k, 0).map(|m| *m.lock().unwrap_or_else(PoisonError::into_inner));
+            let v = table.get(&k, 0).map(|m| *lock(m));
             assert_eq!(v, Some(k * 2));
         }
         assert!(table.get(&100, 0).is_none());
         // Inserting again finds the entry.
-        let again = *table.get_or_insert(0, 7, 0).lock().unwrap_or_else(PoisonError::into_inner);
+        let again = *lock(table.get_or_insert(0, 7, 0));
         assert_eq!(again, 14);
     }
 
@@ -145,13 +144,13 @@ mod tests {
                     for k in 0..2_000u64 {
                         // Few buckets for many keys: long chains, races.
                         let entry = table.get_or_insert(w, k, k % 7);
-                        *entry.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                        *lock(entry) += 1;
                     }
                 });
             }
         });
         for k in 0..2_000u64 {
-            let v = table.get(&k, k % 7).map(|m| *m.lock().unwrap_or_else(PoisonError::into_inner));
+            let v = table.get(&k, k % 7).map(|m| *lock(m));
             assert_eq!(v, Some(workers as u64), "key {k}");
         }
     }
