@@ -1,10 +1,12 @@
 //! Multi-version memory: for every location, the values written by each
 //! transaction of the block (by index), as Block-STM keeps them.
 //!
-//! One table entry per account holds the versions of its three account
-//! locations (nonce/code, balance, wipe), so a transaction publishes or
-//! reads an account with one lookup; storage slots have their own table.
-//! Most locations have one writer, whose version is kept inline.
+//! One table entry per account holds the versions of its nonce/code and
+//! its balance, so a transaction publishes or reads an account with one
+//! lookup; storage slots have their own table, and so do the rare wipes
+//! (kept out of the account entries, which every sender and recipient
+//! writes: an entry is a fresh allocation the size of its versions). Most
+//! locations have one writer, whose version is kept inline.
 
 use super::{
     fees::{Fee, Fees},
@@ -199,22 +201,17 @@ impl Versions {
     }
 }
 
-/// The versions of an account's own locations.
+/// The versions of an account's nonce/code and balance.
 #[derive(Debug, Default)]
 struct AccountVersions {
     meta: Versions,
     balance: Versions,
-    wipe: Versions,
 }
 
 impl AccountVersions {
-    /// The versions of an account-level location (not a slot).
+    /// The versions of `Loc::Account` or `Loc::Balance`.
     fn of(&mut self, loc: &Loc) -> &mut Versions {
-        match loc {
-            Loc::Account(_) => &mut self.meta,
-            Loc::Balance(_) => &mut self.balance,
-            Loc::Wipe(_) | Loc::Storage(..) => &mut self.wipe,
-        }
+        if matches!(loc, Loc::Account(_)) { &mut self.meta } else { &mut self.balance }
     }
 }
 
@@ -244,7 +241,9 @@ type SlotHasher = alloy_primitives::map::DefaultHashBuilder;
 pub(crate) struct MvMemory {
     accounts: Table<Address, AccountVersions>,
     slots: Table<SlotKey, Versions>,
-    /// Some transaction wrote a wipe (reads of slots must then look for one).
+    wipes: Table<Address, Versions>,
+    /// Some transaction wrote a wipe (reads of wipes look in `wipes` only
+    /// then).
     any_wipe: AtomicBool,
     /// The block beneficiary, whose balance also has a credit per
     /// transaction in `fees`.
@@ -267,6 +266,9 @@ impl MvMemory {
             // Two slots per transaction: a token transfer writes two
             // balances.
             slots: Table::new(txs * 2, workers),
+            // Creations and destructions: rare, but a block may deploy many
+            // contracts.
+            wipes: Table::new(txs / 8, workers),
             any_wipe: AtomicBool::new(false),
             beneficiary,
             fees: Fees::new(txs),
@@ -284,6 +286,14 @@ impl MvMemory {
             return None;
         }
         self.accounts.get(address, hash).map(lock)
+    }
+
+    /// The wipes of an account, if some transaction wrote one.
+    fn wipe(&self, address: &Address) -> Option<MutexGuard<'_, Versions>> {
+        if !self.any_wipe.load(Ordering::Acquire) {
+            return None;
+        }
+        self.wipes.get(address, self.account_hasher.hash_one(address)).map(lock)
     }
 
     /// The entry of a slot, if some transaction may have written it.
@@ -344,14 +354,19 @@ impl MvMemory {
             }
             let address = *loc.address();
             let hash = self.account_hasher.hash_one(address);
+            let entry = Entry { incarnation, value: *value };
+            if let Loc::Wipe(_) = loc {
+                // Published before the flag that lets readers look.
+                lock(self.wipes.get_or_insert(worker, address, hash)).insert(tx, entry);
+                self.any_wipe.store(true, Ordering::Release);
+                i += 1;
+                continue;
+            }
             let mut account = lock(self.accounts.get_or_insert(worker, address, hash));
             while let Some((loc, value)) = writes.get(i)
-                && !matches!(loc, Loc::Storage(..))
+                && matches!(loc, Loc::Account(_) | Loc::Balance(_))
                 && *loc.address() == address
             {
-                if matches!(loc, Loc::Wipe(_)) {
-                    self.any_wipe.store(true, Ordering::Release);
-                }
                 account.of(loc).insert(tx, Entry { incarnation, value: *value });
                 i += 1;
             }
@@ -363,12 +378,22 @@ impl MvMemory {
     /// Removes `tx`'s entry at `loc`.
     pub(crate) fn remove(&self, loc: &Loc, tx: usize) {
         let tx = tx as u32;
-        if let Loc::Storage(address, key) = loc {
-            if let Some(mut v) = self.slot(&SlotKey(*address, *key)) {
-                v.remove(tx);
+        match loc {
+            Loc::Storage(address, key) => {
+                if let Some(mut v) = self.slot(&SlotKey(*address, *key)) {
+                    v.remove(tx);
+                }
             }
-        } else if let Some(mut account) = self.account(loc.address()) {
-            account.of(loc).remove(tx);
+            Loc::Wipe(address) => {
+                if let Some(mut v) = self.wipe(address) {
+                    v.remove(tx);
+                }
+            }
+            Loc::Account(address) | Loc::Balance(address) => {
+                if let Some(mut account) = self.account(address) {
+                    account.of(loc).remove(tx);
+                }
+            }
         }
     }
 
@@ -382,12 +407,22 @@ impl MvMemory {
                     entry.value = Written::Estimate;
                 }
             };
-            if let Loc::Storage(address, key) = loc {
-                if let Some(mut v) = self.slot(&SlotKey(*address, *key)) {
-                    estimate(&mut v);
+            match loc {
+                Loc::Storage(address, key) => {
+                    if let Some(mut v) = self.slot(&SlotKey(*address, *key)) {
+                        estimate(&mut v);
+                    }
                 }
-            } else if let Some(mut account) = self.account(loc.address()) {
-                estimate(account.of(loc));
+                Loc::Wipe(address) => {
+                    if let Some(mut v) = self.wipe(address) {
+                        estimate(&mut v);
+                    }
+                }
+                Loc::Account(address) | Loc::Balance(address) => {
+                    if let Some(mut account) = self.account(address) {
+                        estimate(account.of(loc));
+                    }
+                }
             }
         }
     }
@@ -399,14 +434,10 @@ impl MvMemory {
             Loc::Storage(address, key) => {
                 self.slot(&SlotKey(*address, *key)).map_or(Resolved::Base, |v| v.read(tx))
             }
-            Loc::Wipe(_) if !self.any_wipe.load(Ordering::Acquire) => Resolved::Base,
-            Loc::Account(a) | Loc::Wipe(a) | Loc::Balance(a) => {
-                let Some(account) = self.account(a) else { return Resolved::Base };
-                match loc {
-                    Loc::Account(_) => account.meta.read(tx),
-                    Loc::Balance(_) => account.balance.read(tx),
-                    _ => account.wipe.read(tx),
-                }
+            Loc::Wipe(a) => self.wipe(a).map_or(Resolved::Base, |v| v.read(tx)),
+            Loc::Account(a) | Loc::Balance(a) => {
+                let Some(mut account) = self.account(a) else { return Resolved::Base };
+                account.of(loc).read(tx)
             }
         }
     }
