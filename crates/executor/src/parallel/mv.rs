@@ -354,10 +354,10 @@ impl MvMemory {
             }
             let address = *loc.address();
             let hash = self.account_hasher.hash_one(address);
-            let entry = Entry { incarnation, value: *value };
             if let Loc::Wipe(_) = loc {
                 // Published before the flag that lets readers look.
-                lock(self.wipes.get_or_insert(worker, address, hash)).insert(tx, entry);
+                lock(self.wipes.get_or_insert(worker, address, hash))
+                    .insert(tx, Entry { incarnation, value: *value });
                 self.any_wipe.store(true, Ordering::Release);
                 i += 1;
                 continue;
